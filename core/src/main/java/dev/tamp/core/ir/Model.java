@@ -46,6 +46,10 @@ public record Model(ModelFormat format, String source, String architecture, Grap
         return new Model(format, source, architecture, graph, weights, config, opsets, tokenizerJson, p);
     }
 
+    public Model withOpsets(Map<String, Long> newOpsets) {
+        return new Model(format, source, architecture, graph, weights, config, newOpsets, tokenizerJson, provenance);
+    }
+
     public Model withTokenizer(byte[] json) {
         return new Model(format, source, architecture, graph, weights, config, opsets, json, provenance);
     }

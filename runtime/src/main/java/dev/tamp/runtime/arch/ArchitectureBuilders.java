@@ -1,0 +1,21 @@
+package dev.tamp.runtime.arch;
+
+import dev.tamp.core.error.UnsupportedModelException;
+import dev.tamp.core.ir.Model;
+import java.util.Locale;
+
+/** Gives a weight-only checkpoint its forward graph, by architecture family. Models with a graph pass through. */
+public final class ArchitectureBuilders {
+    private ArchitectureBuilders() {}
+
+    public static Model ensureGraph(Model model) {
+        if (model.graph() != null) return model;
+        String arch = model.architecture() == null ? "unknown" : model.architecture().toLowerCase(Locale.ROOT);
+        return switch (arch) {
+            case "llama", "mistral", "qwen2", "smollm" -> LlamaGraphBuilder.build(model);
+            case "bert" -> BertGraphBuilder.build(model);
+            default -> throw new UnsupportedModelException(model.source() + ": no graph builder for architecture '" + arch
+                    + "' (supported: llama, mistral, qwen2, smollm, bert)");
+        };
+    }
+}
