@@ -13,7 +13,8 @@ public record Node(String name, String opType, String domain, List<String> input
     public Node {
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
-        attributes = Map.copyOf(attributes);
+        // Insertion-ordered: attribute order is written back as read (Map.copyOf would order by a per-JVM salt).
+        attributes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(attributes));
     }
 
     public Attribute attribute(String key) { return attributes.get(key); }

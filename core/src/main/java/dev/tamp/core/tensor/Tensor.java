@@ -175,6 +175,17 @@ public final class Tensor {
         return dtype == other.dtype && Arrays.equals(shape, other.shape) && data().equals(other.data());
     }
 
+    /** Tensors are immutable values: equal when dtype, shape and bytes are equal. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Tensor t && contentEquals(t);
+    }
+
+    @Override
+    public int hashCode() {
+        return dtype.hashCode() * 31 + Arrays.hashCode(shape);
+    }
+
     @Override
     public String toString() {
         return dtype.displayName() + Arrays.toString(shape);

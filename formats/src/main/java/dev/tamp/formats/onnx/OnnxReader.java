@@ -1,0 +1,126 @@
+package dev.tamp.formats.onnx;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.tamp.core.encoding.DenseWeight;
+import dev.tamp.core.encoding.EncodedTensor;
+import dev.tamp.core.error.BadInputException;
+import dev.tamp.core.error.TampException;
+import dev.tamp.core.ir.Graph;
+import dev.tamp.core.ir.Model;
+import dev.tamp.core.ir.ModelFormat;
+import dev.tamp.core.progress.Progress;
+import dev.tamp.formats.CheckpointReader;
+import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.onnx.proto.OnnxProto.ModelProto;
+import dev.tamp.formats.onnx.proto.OnnxProto.OperatorSetIdProto;
+import dev.tamp.formats.onnx.proto.OnnxProto.TensorProto;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads an ONNX model: the file is memory-mapped and parsed with aliasing, so initializer bytes stay views
+ * of the mapping (no copy of a 100 MB model onto the heap). Protobuf's nesting limit stays at its default,
+ * so deeply nested input fails cleanly.
+ */
+public final class OnnxReader implements CheckpointReader {
+    private static final Pattern LAYER = Pattern.compile("(?:layer|layers|h|blocks)[._/](\\d+)[._/]");
+
+    @Override
+    public boolean accepts(Path path) {
+        return Files.isRegularFile(path) && path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
+    }
+
+    @Override
+    public Model read(Path path, Progress progress) {
+        ModelProto mp = parse(path);
+        if (!mp.hasGraph()) throw BadInputException.inFile(path, "ONNX model has no graph");
+        Path baseDir = path.toAbsolutePath().getParent();
+        Graph graph;
+        Map<String, EncodedTensor> weights = new LinkedHashMap<>();
+        try {
+            graph = OnnxGraphs.fromProto(mp.getGraph(), path, baseDir, false);
+            for (TensorProto t : mp.getGraph().getInitializerList()) {
+                if (weights.put(t.getName(), new DenseWeight(OnnxTensors.toTensor(t, path, baseDir))) != null) {
+                    throw BadInputException.inFile(path, "initializer " + t.getName() + " is defined twice");
+                }
+            }
+        } catch (TampException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw BadInputException.inFile(path, "malformed ONNX model: " + e, e);
+        }
+        Map<String, Long> opsets = new LinkedHashMap<>();
+        for (OperatorSetIdProto o : mp.getOpsetImportList()) {
+            opsets.put(o.getDomain().equals("ai.onnx") ? "" : o.getDomain(), o.getVersion());
+        }
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("ir_version", mp.getIrVersion());
+        if (!mp.getProducerName().isEmpty()) config.put("producer", (mp.getProducerName() + " " + mp.getProducerVersion()).trim());
+        String arch = guessArchitecture(weights, config);
+        byte[] tokenizer = readTokenizer(path);
+        return new Model(ModelFormat.ONNX, path.toString(), arch, graph, weights, config, opsets, tokenizer, List.of());
+    }
+
+    static ModelProto parse(Path path) {
+        long size = FileRegions.size(path);
+        if (size == 0) throw BadInputException.inFile(path, "empty file");
+        if (size > Integer.MAX_VALUE) {
+            throw BadInputException.inFile(path, "ONNX protobuf larger than 2 GiB (" + size + " bytes): store weights as external data");
+        }
+        ByteBuffer buf = FileRegions.map(path, 0, size);
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(buf);
+            in.enableAliasing(true);
+            in.setSizeLimit(Integer.MAX_VALUE);
+            ModelProto mp = ModelProto.parseFrom(in);
+            in.checkLastTagWas(0);
+            return mp;
+        } catch (InvalidProtocolBufferException e) {
+            throw BadInputException.inFile(path, "not a valid ONNX model (truncated or corrupt protobuf: " + e.getMessage() + ")", e);
+        } catch (IOException | RuntimeException e) {
+            throw BadInputException.inFile(path, "not a valid ONNX model: " + e, e);
+        } catch (StackOverflowError e) {
+            throw BadInputException.inFile(path, "ONNX model nested too deeply");
+        }
+    }
+
+    /** "bert" for BERT-style encoders (by weight names and shapes), else "unknown"; fills config hints. */
+    static String guessArchitecture(Map<String, EncodedTensor> weights, Map<String, Object> config) {
+        boolean bert = false;
+        TreeSet<Integer> layers = new TreeSet<>();
+        for (Map.Entry<String, EncodedTensor> e : weights.entrySet()) {
+            String n = e.getKey();
+            if (n.endsWith("embeddings.word_embeddings.weight")) {
+                bert = true;
+                long[] s = e.getValue().shape();
+                if (s.length == 2) {
+                    config.put("vocab_size", s[0]);
+                    config.put("hidden_size", s[1]);
+                }
+            }
+            Matcher m = LAYER.matcher(n);
+            if (m.find()) layers.add(Integer.parseInt(m.group(1)));
+        }
+        if (!layers.isEmpty()) config.put("num_hidden_layers", layers.last() + 1);
+        return bert ? "bert" : "unknown";
+    }
+
+    private static byte[] readTokenizer(Path model) {
+        Path tok = model.toAbsolutePath().resolveSibling("tokenizer.json");
+        try {
+            return Files.isRegularFile(tok) ? Files.readAllBytes(tok) : null;
+        } catch (IOException e) {
+            throw BadInputException.inFile(tok, "cannot read: " + e.getMessage(), e);
+        }
+    }
+}
