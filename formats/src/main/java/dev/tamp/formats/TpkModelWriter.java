@@ -1,0 +1,56 @@
+package dev.tamp.formats;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tamp.core.Version;
+import dev.tamp.core.ir.Model;
+import dev.tamp.core.ir.ProvenanceStep;
+import dev.tamp.core.json.Json;
+import dev.tamp.formats.onnx.OnnxGraphCodec;
+import dev.tamp.formats.tpk.TpkContents;
+import dev.tamp.formats.tpk.TpkWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes a {@link Model} as a `.tpk`: weights as tensor entries, the graph (ONNX bytes) and tokenizer as
+ * blobs, and the model description and provenance as metadata. Everything written is a function of the
+ * model alone (no clock, no absolute paths), so identical models give identical files.
+ */
+public final class TpkModelWriter {
+    public static final String GRAPH_BLOB = "graph.onnx";
+    public static final String TOKENIZER_BLOB = "tokenizer.json";
+
+    private TpkModelWriter() {}
+
+    public static void write(Model model, Path out) {
+        Map<String, byte[]> blobs = new LinkedHashMap<>();
+        if (model.graph() != null) blobs.put(GRAPH_BLOB, OnnxGraphCodec.toBytes(model.graph(), model.opsets()));
+        if (model.tokenizerJson() != null) blobs.put(TOKENIZER_BLOB, model.tokenizerJson());
+        TpkWriter.write(out, new TpkContents(model.weights(), blobs, metadata(model)));
+    }
+
+    static ObjectNode metadata(Model model) {
+        ObjectNode meta = Json.object();
+        meta.put("producer", Version.PRODUCER);
+        ObjectNode m = meta.putObject("model");
+        m.put("architecture", model.architecture());
+        m.put("source_format", sourceFormat(model));
+        m.set("config", Json.mapper().valueToTree(model.config()));
+        m.set("opsets", Json.mapper().valueToTree(model.opsets()));
+        ArrayNode steps = meta.putArray("provenance");
+        for (ProvenanceStep s : model.provenance()) {
+            ObjectNode o = steps.addObject();
+            o.put("step", s.step());
+            o.put("tool", s.toolVersion());
+            o.set("options", Json.mapper().valueToTree(s.options()));
+        }
+        return meta;
+    }
+
+    private static String sourceFormat(Model model) {
+        Object recorded = model.config().get("source_format");
+        return recorded != null ? recorded.toString() : model.format().id();
+    }
+}

@@ -1,0 +1,70 @@
+package dev.tamp.formats.gguf;
+
+import dev.tamp.core.tensor.Half;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * ggml's Q8_0 and Q4_0 blocks of 32 values (formats.md §4.2): an f16 scale d, then 32 int8 codes (Q8_0,
+ * value = q·d) or 16 bytes of nibbles (Q4_0: byte j holds element j in its low nibble and element j+16 in its
+ * high nibble, value = (q − 8)·d).
+ */
+public final class GgmlBlocks {
+    private GgmlBlocks() {}
+
+    public static float[] dequantize(GgmlType type, ByteBuffer raw, int n) {
+        ByteBuffer b = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[n];
+        for (int blk = 0; blk < n / 32; blk++) {
+            int base = blk * type.blockBytes;
+            float d = Half.f16ToFloat(b.getShort(base));
+            if (type == GgmlType.Q8_0) {
+                for (int i = 0; i < 32; i++) out[blk * 32 + i] = b.get(base + 2 + i) * d;
+            } else {
+                for (int j = 0; j < 16; j++) {
+                    int q = b.get(base + 2 + j) & 0xFF;
+                    out[blk * 32 + j] = ((q & 0x0F) - 8) * d;
+                    out[blk * 32 + j + 16] = ((q >>> 4) - 8) * d;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Quantizes to Q8_0 the way ggml does: d = amax/127, q = round(x/d). */
+    public static byte[] quantizeQ8_0(float[] x) {
+        byte[] out = new byte[x.length / 32 * 34];
+        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        for (int blk = 0; blk < x.length / 32; blk++) {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[blk * 32 + i]));
+            float d = amax / 127f;
+            float id = d != 0 ? 1f / d : 0f;
+            b.putShort(blk * 34, Half.floatToF16(d));
+            for (int i = 0; i < 32; i++) b.put(blk * 34 + 2 + i, (byte) Math.round(x[blk * 32 + i] * id));
+        }
+        return out;
+    }
+
+    /** Quantizes to Q4_0 as ggml does: d = max/−8 (signed max by magnitude), q = clamp(x/d + 8.5, 0, 15). */
+    public static byte[] quantizeQ4_0(float[] x) {
+        byte[] out = new byte[x.length / 32 * 18];
+        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        for (int blk = 0; blk < x.length / 32; blk++) {
+            float amax = 0, max = 0;
+            for (int i = 0; i < 32; i++) {
+                float v = x[blk * 32 + i];
+                if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
+            }
+            float d = max / -8f;
+            float id = d != 0 ? 1f / d : 0f;
+            b.putShort(blk * 18, Half.floatToF16(d));
+            for (int j = 0; j < 16; j++) {
+                int q0 = Math.min(15, (int) (x[blk * 32 + j] * id + 8.5f));
+                int q1 = Math.min(15, (int) (x[blk * 32 + j + 16] * id + 8.5f));
+                b.put(blk * 18 + 2 + j, (byte) (q0 | (q1 << 4)));
+            }
+        }
+        return out;
+    }
+}
