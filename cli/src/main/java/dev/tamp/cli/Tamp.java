@@ -1,0 +1,97 @@
+package dev.tamp.cli;
+
+import dev.tamp.cli.commands.ConvertCommand;
+import dev.tamp.cli.commands.InspectCommand;
+import dev.tamp.core.Version;
+import dev.tamp.core.error.ExitCode;
+import dev.tamp.core.error.TampException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The `tamp` command: subcommands, global options, and the mapping from errors to exit codes. */
+@Command(name = "tamp", mixinStandardHelpOptions = true, versionProvider = Tamp.VersionProvider.class,
+        description = "Compress, convert, pack and verify transformer checkpoints for the edge.",
+        subcommands = {InspectCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 ok, 1 verification threshold not met, 2 bad usage or input, "
+                + "3 unsupported model or op, 4 internal error.",
+                "", "Examples:", "  tamp inspect minilm", "  tamp inspect model.safetensors --json",
+                "  tamp convert stories260k -o stories.tpk"})
+public final class Tamp implements Runnable {
+
+    @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
+            description = "Show stack traces and extra diagnostics on stderr.")
+    public void setVerbose(boolean v) { verbose = v; }
+
+    static volatile boolean verbose;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs tamp with the given arguments and returns the exit code (tests call this). */
+    public static int execute(String... args) {
+        // DJL must never download anything; set before any engine class loads.
+        System.setProperty("ai.djl.offline", "true");
+        verbose = false;
+        CommandLine cl = commandLine();
+        return cl.execute(args);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Tamp());
+        cl.setExecutionExceptionHandler(Tamp::handleExecutionException);
+        cl.setParameterExceptionHandler(Tamp::handleParameterException);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
+    }
+
+    private static int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        Throwable t = e;
+        if (t instanceof TampException te) {
+            err.println("tamp: " + oneLine(te.getMessage()));
+            if (verbose) e.printStackTrace(err);
+            err.flush();
+            return te.exitCode().code();
+        }
+        if (t instanceof OutOfMemoryError) {
+            err.println("tamp: out of memory (raise -Xmx via TAMP_JAVA_OPTS): " + t.getMessage());
+        } else {
+            err.println("tamp: internal error: " + oneLine(t.toString())
+                    + (verbose ? "" : " (run with --verbose for the stack trace)"));
+        }
+        if (verbose) e.printStackTrace(err);
+        err.flush();
+        return ExitCode.INTERNAL.code();
+    }
+
+    private static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println("tamp: " + oneLine(ex.getMessage()));
+        err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return ExitCode.BAD_INPUT.code();
+    }
+
+    private static String oneLine(String s) {
+        if (s == null) return "(no message)";
+        return s.replace('\n', ' ').replace('\r', ' ');
+    }
+
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override public String[] getVersion() {
+            return new String[] {Version.PRODUCER, "Java " + System.getProperty("java.version")};
+        }
+    }
+}
