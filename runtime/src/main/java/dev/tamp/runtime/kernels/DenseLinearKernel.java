@@ -1,0 +1,34 @@
+package dev.tamp.runtime.kernels;
+
+/** A dense FP32 weight kept as [N][K] floats, run by {@link VectorGemm}. */
+public final class DenseLinearKernel implements LinearKernel {
+    private final float[] w;
+    private final int n;
+    private final int k;
+
+    /** @param w row-major [n][k] */
+    public DenseLinearKernel(float[] w, int n, int k) {
+        if (w.length != (long) n * k) throw new IllegalArgumentException("weight of " + w.length + " floats is not " + n + "x" + k);
+        this.w = w;
+        this.n = n;
+        this.k = k;
+    }
+
+    /** From a [K][N] matrix (ONNX MatMul's B), transposed once. */
+    public static DenseLinearKernel fromKn(float[] b, int k, int n) {
+        float[] w = new float[n * k];
+        for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) w[j * k + p] = b[p * n + j];
+        return new DenseLinearKernel(w, n, k);
+    }
+
+    @Override public int inFeatures() { return k; }
+
+    @Override public int outFeatures() { return n; }
+
+    @Override
+    public void forward(float[] x, int rows, float[] out, Parallel parallel) {
+        VectorGemm.gemm(x, w, out, rows, n, k, parallel);
+    }
+
+    @Override public float[] denseWeight() { return w; }
+}

@@ -1,0 +1,61 @@
+package dev.tamp.runtime.kernels;
+
+import dev.tamp.core.encoding.DenseWeight;
+import dev.tamp.core.encoding.EncodedTensor;
+import dev.tamp.core.error.UnsupportedModelException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * Chooses the {@link LinearKernel} for a weight operand by its encoding. Dense weights get the FP32 Vector
+ * API kernel; encodings register a factory here (their modules add fast kernels without touching the
+ * executor); an encoding with no kernel but a dense decoder runs through the decoded weight.
+ */
+public final class LinearKernels {
+    /** Builds a kernel for a weight, or returns null when it does not handle that encoding. */
+    public interface Factory extends BiFunction<EncodedTensor, Integer, LinearKernel> {}
+
+    private static final List<Factory> FACTORIES = new ArrayList<>();
+
+    private LinearKernels() {}
+
+    public static synchronized void register(Factory f) {
+        FACTORIES.add(0, f);
+    }
+
+    /**
+     * @param w the weight
+     * @param kAxis which axis of a dense weight is the reduction axis (0: ONNX MatMul [K][N]; 1: [N][K]);
+     *              encoded weights carry their own
+     */
+    public static LinearKernel prepare(String name, EncodedTensor w, int kAxis) {
+        List<Factory> fs;
+        synchronized (LinearKernels.class) {
+            fs = List.copyOf(FACTORIES);
+        }
+        for (Factory f : fs) {
+            LinearKernel k = f.apply(w, kAxis);
+            if (k != null) return k;
+        }
+        if (w instanceof DenseWeight d) {
+            long[] s = d.tensor().shape();
+            if (s.length != 2) throw new UnsupportedModelException("weight " + name + " has rank " + s.length + "; linear weights are matrices");
+            float[] v = d.tensor().toFloatArray();
+            int rows = Math.toIntExact(s[0]), cols = Math.toIntExact(s[1]);
+            return kAxis == 0 ? DenseLinearKernel.fromKn(v, rows, cols) : new DenseLinearKernel(v, rows, cols);
+        }
+        float[] dense = WeightDecoders.decode(name, w);
+        int n = (int) EncodedTensor.rows(w.shape(), kAxisOf(w)), k = (int) EncodedTensor.cols(w.shape(), kAxisOf(w));
+        return new DenseLinearKernel(dense, n, k);
+    }
+
+    static int kAxisOf(EncodedTensor w) {
+        if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g) return g.kAxis();
+        if (w instanceof dev.tamp.core.encoding.MxWeight m) return m.kAxis();
+        if (w instanceof dev.tamp.core.encoding.Sparse24Weight s) return s.kAxis();
+        if (w instanceof dev.tamp.core.encoding.LowRankWeight l) return l.kAxis();
+        if (w instanceof dev.tamp.core.encoding.DictionaryWeight d) return d.kAxis();
+        return 1;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.tamp.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vectorised transcendental loops used by activations and softmax (Vector API EXP is SVML-backed on x86). */
+public final class VectorMath {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    // Abramowitz & Stegun 7.1.26: |erf error| ≤ 1.5e-7.
+    private static final float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f,
+            A4 = -1.453152027f, A5 = 1.061405429f;
+
+    private VectorMath() {}
+
+    public static float erf(float x) {
+        float ax = Math.abs(x);
+        float t = 1f / (1f + P * ax);
+        float y = 1f - (((((A5 * t + A4) * t) + A3) * t + A2) * t + A1) * t * (float) Math.exp(-ax * ax);
+        return x < 0 ? -y : y;
+    }
+
+    /** out[i] = erf(in[i]) for i in [from, to). */
+    public static void erf(float[] in, float[] out, int from, int to) {
+        int i = from;
+        int bound = from + S.loopBound(to - from);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < bound; i += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, in, i);
+            FloatVector ax = x.abs();
+            FloatVector t = one.div(ax.mul(P).add(1f));
+            FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
+            FloatVector e = ax.mul(ax).neg().lanewise(VectorOperators.EXP);
+            FloatVector y = one.sub(poly.mul(e));
+            y = y.blend(y.neg(), x.compare(VectorOperators.LT, 0f));
+            y.intoArray(out, i);
+        }
+        for (; i < to; i++) out[i] = erf(in[i]);
+    }
+
+    /** Softmax of each contiguous row of length n in [rowFrom, rowTo), in place. */
+    public static void softmaxRows(float[] x, int n, int rowFrom, int rowTo) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            int o = r * n;
+            float max = Float.NEGATIVE_INFINITY;
+            int i = 0, bound = S.loopBound(n);
+            if (bound > 0) {
+                FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                for (; i < bound; i += S.length()) m = m.max(FloatVector.fromArray(S, x, o + i));
+                max = m.reduceLanes(VectorOperators.MAX);
+            }
+            for (; i < n; i++) max = Math.max(max, x[o + i]);
+            if (max == Float.NEGATIVE_INFINITY) max = 0; // all masked: exp(−inf) = 0 everywhere, handled below
+            float sum = 0;
+            i = 0;
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < bound; i += S.length()) {
+                FloatVector e = FloatVector.fromArray(S, x, o + i).sub(max).lanewise(VectorOperators.EXP);
+                e.intoArray(x, o + i);
+                acc = acc.add(e);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                float e = (float) Math.exp(x[o + i] - max);
+                x[o + i] = e;
+                sum += e;
+            }
+            float inv = sum == 0 ? 0 : 1f / sum;
+            i = 0;
+            for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, o + i).mul(inv).intoArray(x, o + i);
+            for (; i < n; i++) x[o + i] *= inv;
+        }
+    }
+}

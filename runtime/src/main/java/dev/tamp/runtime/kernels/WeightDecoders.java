@@ -1,0 +1,36 @@
+package dev.tamp.runtime.kernels;
+
+import dev.tamp.core.encoding.DenseWeight;
+import dev.tamp.core.encoding.EncodedTensor;
+import dev.tamp.core.error.UnsupportedModelException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Decodes any encoded weight to a dense row-major [N][K] float matrix (the reference meaning of every
+ * encoding). Codec modules register a decoder per encoding; dense weights decode here.
+ */
+public final class WeightDecoders {
+    private static final List<Function<EncodedTensor, float[]>> DECODERS = new ArrayList<>();
+
+    private WeightDecoders() {}
+
+    /** Registers a decoder that returns null for encodings it does not handle. */
+    public static synchronized void register(Function<EncodedTensor, float[]> decoder) {
+        DECODERS.add(decoder);
+    }
+
+    public static float[] decode(String name, EncodedTensor w) {
+        if (w instanceof DenseWeight d) return d.tensor().toFloatArray();
+        List<Function<EncodedTensor, float[]>> ds;
+        synchronized (WeightDecoders.class) {
+            ds = List.copyOf(DECODERS);
+        }
+        for (Function<EncodedTensor, float[]> d : ds) {
+            float[] v = d.apply(w);
+            if (v != null) return v;
+        }
+        throw new UnsupportedModelException("weight " + name + " is encoded as " + w.describe() + ", which this backend cannot execute yet");
+    }
+}
