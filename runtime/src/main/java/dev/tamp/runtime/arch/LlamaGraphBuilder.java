@@ -188,10 +188,9 @@ public final class LlamaGraphBuilder {
     /** [S, S] additive mask: 0 where key position ≤ query position, −inf after. */
     private String causalMask() {
         String s = squeeze(new long[] {0}, g.op("Slice", batchSeq, g.constInts("s", 1), g.constInts("e", 2)));
-        String zero = g.constant("zero", Tensor.ofLongs(new long[] {0}));
+        String zero = g.constant("zero", Tensor.ofLongs(new long[] {0})); // scalars
         String one = g.constant("one", Tensor.ofLongs(new long[] {1}));
-        String pos = g.op("Range", squeeze(new long[] {0}, zero), s,
-                squeeze(new long[] {0}, one));
+        String pos = g.op("Range", zero, s, one);
         String later = g.op("Greater", unsqueeze(new long[] {0}, pos),
                 unsqueeze(new long[] {1}, pos));
         return g.op("Where", "causal_mask", Map.of(), later, g.constFloat("neg_inf", Float.NEGATIVE_INFINITY), g.constFloat("zero", 0f));

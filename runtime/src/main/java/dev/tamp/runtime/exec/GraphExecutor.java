@@ -106,7 +106,7 @@ public final class GraphExecutor implements Session {
             for (String in : n.inputs()) if (!in.isEmpty() && !constants.containsKey(in)) { allConst = false; break; }
             if (!allConst || n.opType().equals("MatMul") || n.opType().equals("Gemm")) continue;
             if (n.opType().equals("Constant") || n.inputs().stream().allMatch(in -> in.isEmpty() || constants.get(in).size() <= 1 << 16)) {
-                Value[] out = ops[i].run(n, inputsOf(n, constants), ctx);
+                Value[] out = runNode(i, n, inputsOf(n, constants));
                 for (int o = 0; o < n.outputs().size() && o < out.length; o++) constants.put(n.outputs().get(o), out[o]);
             }
         }
@@ -180,15 +180,7 @@ public final class GraphExecutor implements Session {
                 continue;
             }
             Value[] in = inputsOf(n, values);
-            Value[] out;
-            try {
-                out = ops[i].run(n, in, ctx);
-            } catch (TampException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                throw new UnsupportedModelException("node " + n.label() + " (" + n.opType() + "): " + e.getMessage()
-                        + " [inputs " + Arrays.toString(in) + "]", e);
-            }
+            Value[] out = runNode(i, n, in);
             for (int o = 0; o < n.outputs().size() && o < out.length; o++) {
                 if (!n.outputs().get(o).isEmpty()) values.put(n.outputs().get(o), out[o]);
             }
@@ -204,6 +196,18 @@ public final class GraphExecutor implements Session {
             result.put(w, v);
         }
         return result;
+    }
+
+    /** Runs one node; an op failure becomes a one-line error naming the node, op and input shapes. */
+    private Value[] runNode(int i, Node n, Value[] in) {
+        try {
+            return ops[i].run(n, in, ctx);
+        } catch (TampException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new UnsupportedModelException("node " + n.label() + " (" + n.opType() + "): " + e.getMessage()
+                    + " [inputs " + Arrays.toString(in) + "]", e);
+        }
     }
 
     private static Value[] outputsOf(Node n, Map<String, Value> values) {
