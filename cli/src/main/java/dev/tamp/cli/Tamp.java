@@ -1,6 +1,9 @@
 package dev.tamp.cli;
 
+import dev.tamp.cli.commands.CalibrateCommand;
 import dev.tamp.cli.commands.ConvertCommand;
+import dev.tamp.cli.commands.EvalCommand;
+import dev.tamp.cli.commands.RunCommand;
 import dev.tamp.cli.commands.InspectCommand;
 import dev.tamp.core.Version;
 import dev.tamp.core.error.ExitCode;
@@ -14,7 +17,8 @@ import picocli.CommandLine.ScopeType;
 /** The `tamp` command: subcommands, global options, and the mapping from errors to exit codes. */
 @Command(name = "tamp", mixinStandardHelpOptions = true, versionProvider = Tamp.VersionProvider.class,
         description = "Compress, convert, pack and verify transformer checkpoints for the edge.",
-        subcommands = {InspectCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InspectCommand.class, ConvertCommand.class, RunCommand.class, CalibrateCommand.class, EvalCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 verification threshold not met, 2 bad usage or input, "
                 + "3 unsupported model or op, 4 internal error.",
                 "", "Examples:", "  tamp inspect minilm", "  tamp inspect model.safetensors --json",

@@ -1,0 +1,82 @@
+package dev.tamp.cli.commands;
+
+import dev.tamp.cli.support.Backends;
+import dev.tamp.cli.support.LoadedModel;
+import dev.tamp.core.ir.Model;
+import dev.tamp.core.progress.StderrProgress;
+import dev.tamp.runtime.calib.CalibrationStats;
+import dev.tamp.runtime.calib.Calibrator;
+import dev.tamp.runtime.calib.StatsFile;
+import dev.tamp.runtime.data.CalibrationSampler;
+import dev.tamp.runtime.data.TextCorpus;
+import dev.tamp.runtime.eval.DecoderEvaluation;
+import dev.tamp.runtime.exec.Backend;
+import dev.tamp.runtime.pipeline.Generator;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "calibrate", mixinStandardHelpOptions = true,
+        description = {"Collect calibration statistics once, for every method: per-input-channel absmax, mean |x| and norms, "
+                + "and the XᵀX Gram matrix (float64) of every linear layer's input, padding excluded.",
+                "Text comes from the bundled public-domain corpora (calibration split; the held-out split is never used) "
+                + "or --data FILE|DIR (.txt, .jsonl with a \"text\" field). Decoders without a tokenizer are calibrated on "
+                + "sequences sampled from the model itself."},
+        footer = {"", "Examples:", "  tamp calibrate minilm -o minilm.stats", "  tamp calibrate bge --samples 1024 --data my-corpus/ -o bge.stats",
+                "  tamp calibrate stories260k --samples 64 --seq-len 128 -o stories.stats"})
+public final class CalibrateCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL") String model;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "STATS") Path output;
+
+    @Option(names = "--data", paramLabel = "FILE|DIR", description = "Calibration text instead of the bundled corpora.")
+    Path data;
+
+    @Option(names = "--samples", defaultValue = "512", description = "Sentences or sequences (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--seq-len", defaultValue = "128", description = "Max tokens per sample (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--seed", defaultValue = "0") long seed;
+
+    @Option(names = "--no-gram", description = "Skip the XᵀX matrices (only AWQ/SmoothQuant/Wanda statistics).")
+    boolean noGram;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE") Path tokenizer;
+
+    @Option(names = "--backend", paramLabel = "NAME") String backend;
+
+    @Option(names = "--batch-size", defaultValue = "32") int batchSize;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        StderrProgress progress = StderrProgress.forStderr();
+        LoadedModel lm = LoadedModel.load(model, tokenizer, progress);
+        Backend b = Backends.of(backend);
+        Model m = lm.runnable();
+        CalibrationStats stats;
+        if (lm.isDecoder() && lm.model.tokenizerJson() == null) {
+            long[][] seqs;
+            try (Generator g = new Generator(m, b)) {
+                seqs = DecoderEvaluation.sample(g, samples, seqLen, seed);
+            }
+            stats = Calibrator.decoder(m, b, seqs, !noGram, progress);
+        } else {
+            List<TextCorpus.Document> docs = data != null ? TextCorpus.fromPath(data) : TextCorpus.bundled(TextCorpus.Split.CALIBRATION);
+            List<String> texts = CalibrationSampler.sample(docs, CalibrationSampler.Mode.SENTENCE, samples, seed, 0);
+            stats = Calibrator.encoder(m, b, lm.tokenizer(), texts, seqLen, batchSize, !noGram, progress);
+        }
+        stats.info().put("seed", Long.toString(seed));
+        stats.info().put("model_sha256", lm.model.provenance().isEmpty() ? "" : lm.model.provenance().get(0).options().getOrDefault("sha256", ""));
+        StatsFile.write(output, stats);
+        progress.info("wrote " + output + " (" + stats.byInput().size() + " linear inputs, " + stats.info().get("tokens") + " tokens)");
+        return 0;
+    }
+}
