@@ -24,8 +24,9 @@ final class ElementwiseOps {
             return a / b;
         }));
         ops.put("Pow", (n, in, c) -> new Value[] {pow(n, in)});
-        ops.put("Max", binary(Math::max, Math::max));
-        ops.put("Min", binary(Math::min, Math::min));
+        ops.put("Max", variadic(binary(Math::max, Math::max)));
+        ops.put("Min", variadic(binary(Math::min, Math::min)));
+        ops.put("Sum", variadic(binary((a, b) -> a + b, (a, b) -> a + b)));
         ops.put("Equal", compare((a, b) -> a == b));
         ops.put("Greater", compare((a, b) -> a > b));
         ops.put("Less", compare((a, b) -> a < b));
@@ -72,6 +73,15 @@ final class ElementwiseOps {
         Value v = OpContext.require(n, in, i);
         if (!v.isFloat()) throw OpContext.error(n, "input " + i + " must be floating point, got " + v.dtype.displayName());
         return v;
+    }
+
+    /** An n-ary op folded left over a binary one (Max, Min, Sum take one or more inputs). */
+    static Op variadic(Op binary) {
+        return (n, in, c) -> {
+            Value acc = OpContext.require(n, in, 0);
+            for (int i = 1; i < in.length; i++) acc = binary.run(n, new Value[] {acc, OpContext.require(n, in, i)}, c)[0];
+            return new Value[] {acc};
+        };
     }
 
     static Op unary(DoubleUnaryOperator f) {
@@ -173,19 +183,24 @@ final class ElementwiseOps {
     }
 
     static Value pow(Node n, Value[] in) {
-        Value a = floatInput(n, in, 0), b = OpContext.require(n, in, 1);
+        Value a = OpContext.require(n, in, 0), b = OpContext.require(n, in, 1);
         int[] shape = outShape(n, a, b);
         int size = Shapes.size(shape);
+        int[] ia = Shapes.broadcastIndex(a.shape, shape), ib = Shapes.broadcastIndex(b.shape, shape);
+        if (!a.isFloat()) {
+            // integer base: the result keeps the base's type
+            long[] o = new long[size];
+            for (int i = 0; i < size; i++) o[i] = (long) Math.pow(a.longs[ia[i]], b.get(ib[i]));
+            return Value.longs(a.dtype, o, shape);
+        }
         float[] o = new float[size];
         if (b.size() == 1 && b.get(0) == 2.0) {
             // the LayerNorm pattern x^2: exact square, as other runtimes compute it
-            int[] ia = Shapes.broadcastIndex(a.shape, shape);
             for (int i = 0; i < size; i++) {
                 float v = a.floats[ia[i]];
                 o[i] = v * v;
             }
         } else {
-            int[] ia = Shapes.broadcastIndex(a.shape, shape), ib = Shapes.broadcastIndex(b.shape, shape);
             for (int i = 0; i < size; i++) o[i] = (float) Math.pow(a.floats[ia[i]], b.get(ib[i]));
         }
         return Value.floats(o, shape);

@@ -9,14 +9,15 @@ import java.util.Map;
 final class ReduceOps {
     private ReduceOps() {}
 
-    enum Kind { MEAN, SUM, MAX }
+    enum Kind { MEAN, SUM, MAX, SUM_SQUARE }
 
     static void register(Map<String, Op> ops) {
         ops.put("ReduceMean", (n, in, c) -> new Value[] {reduce(n, in, c, Kind.MEAN)});
         ops.put("ReduceSum", (n, in, c) -> new Value[] {reduce(n, in, c, Kind.SUM)});
         ops.put("ReduceMax", (n, in, c) -> new Value[] {reduce(n, in, c, Kind.MAX)});
+        ops.put("ReduceSumSquare", (n, in, c) -> new Value[] {reduce(n, in, c, Kind.SUM_SQUARE)});
         ops.put("Softmax", (n, in, c) -> new Value[] {softmax(n, in, c)});
-        ops.put("LayerNormalization", (n, in, c) -> new Value[] {layerNorm(n, in, c)});
+        ops.put("LayerNormalization", ReduceOps::layerNorm);
     }
 
     static Value reduce(Node n, Value[] in, OpContext c, Kind kind) {
@@ -47,7 +48,7 @@ final class ReduceOps {
                 int base = row * inner;
                 for (int i = 0; i < inner; i++) {
                     float v = x.floats[base + i];
-                    acc = kind == Kind.MAX ? Math.max(acc, v) : acc + v;
+                    acc = kind == Kind.MAX ? Math.max(acc, v) : acc + (kind == Kind.SUM_SQUARE ? (double) v * v : v);
                 }
                 o[row] = (float) (kind == Kind.MEAN ? acc / inner : acc);
             }
@@ -61,7 +62,7 @@ final class ReduceOps {
         int count = x.size() / Math.max(1, outSize);
         for (int i = 0; i < x.size(); i++) {
             float v = x.floats[i];
-            acc[idx[i]] = kind == Kind.MAX ? Math.max(acc[idx[i]], v) : acc[idx[i]] + v;
+            acc[idx[i]] = kind == Kind.MAX ? Math.max(acc[idx[i]], v) : acc[idx[i]] + (kind == Kind.SUM_SQUARE ? (double) v * v : v);
         }
         float[] o = new float[outSize];
         for (int i = 0; i < outSize; i++) o[i] = (float) (kind == Kind.MEAN ? acc[i] / count : acc[i]);
@@ -104,7 +105,8 @@ final class ReduceOps {
         return Value.floats(o, x.shape);
     }
 
-    static Value layerNorm(Node n, Value[] in, OpContext c) {
+    /** Outputs Y and, when asked for, the per-row Mean and InvStdDev (shape of X with the normalised axes set to 1). */
+    static Value[] layerNorm(Node n, Value[] in, OpContext c) {
         Value x = ElementwiseOps.floatInput(n, in, 0);
         Value scale = ElementwiseOps.floatInput(n, in, 1);
         Value bias = in.length > 2 ? in[2] : null;
@@ -118,6 +120,7 @@ final class ReduceOps {
         }
         int rows = x.size() / Math.max(1, inner);
         float[] o = new float[x.size()];
+        float[] means = new float[rows], invStd = new float[rows];
         final int d = inner;
         c.parallel().forRange(rows, 16, (from, to) -> {
             for (int row = from; row < to; row++) {
@@ -132,12 +135,16 @@ final class ReduceOps {
                 }
                 var /= d;
                 double inv = 1.0 / Math.sqrt(var + eps);
+                means[row] = (float) mean;
+                invStd[row] = (float) inv;
                 for (int i = 0; i < d; i++) {
                     float v = (float) ((x.floats[base + i] - mean) * inv) * scale.floats[i];
                     o[base + i] = bias == null ? v : v + bias.floats[i];
                 }
             }
         });
-        return Value.floats(o, x.shape);
+        int[] statShape = x.shape.clone();
+        for (int i = axis; i < r; i++) statShape[i] = 1;
+        return new Value[] {Value.floats(o, x.shape), Value.floats(means, statShape), Value.floats(invStd, statShape)};
     }
 }

@@ -19,7 +19,9 @@ final class ShapeOps {
         ops.put("Reshape", (n, in, c) -> new Value[] {reshape(n, in)});
         ops.put("Flatten", (n, in, c) -> {
             Value x = OpContext.require(n, in, 0);
-            int axis = Shapes.axis((int) n.intAttr("axis", 1), x.rank() + 1);
+            long ax = n.intAttr("axis", 1);
+            int axis = (int) (ax < 0 ? ax + x.rank() : ax); // Flatten's axis may equal the rank
+            if (axis < 0 || axis > x.rank()) throw OpContext.error(n, "axis " + ax + " out of range");
             int outer = 1;
             for (int i = 0; i < axis; i++) outer *= x.shape[i];
             return new Value[] {x.reshape(outer, x.size() / Math.max(1, outer))};
