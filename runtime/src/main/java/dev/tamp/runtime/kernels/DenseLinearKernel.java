@@ -25,9 +25,13 @@ public final class DenseLinearKernel implements LinearKernel {
 
     @Override public int outFeatures() { return n; }
 
+    /** Rows from which OpenBLAS beats the Java kernel including its array-copy overhead (measured on MiniLM shapes). */
+    static final int BLAS_MIN_ROWS = 64;
+
     @Override
     public void forward(float[] x, int rows, float[] out, Parallel parallel) {
-        VectorGemm.gemm(x, w, out, rows, n, k, parallel);
+        if (rows >= BLAS_MIN_ROWS && OpenBlas.available()) OpenBlas.gemm(x, w, out, rows, n, k, parallel);
+        else VectorGemm.gemm(x, w, out, rows, n, k, parallel);
     }
 
     @Override public float[] denseWeight() { return w; }

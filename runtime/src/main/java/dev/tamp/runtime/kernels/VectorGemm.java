@@ -108,6 +108,30 @@ public final class VectorGemm {
         out[i * ldo + j + 3] = s3;
     }
 
+    /**
+     * out[m][n] = a[m][k] · b[k][n] with both operands row-major at the given offsets ("NN" form): each row of
+     * the output accumulates a[m][p]·b[p][:] along contiguous rows of b, so no operand is transposed or copied.
+     * Used for the activation × activation products inside attention.
+     */
+    public static void gemmNN(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int m, int n, int k) {
+        int bound = S.loopBound(n);
+        for (int i = 0; i < m; i++) {
+            int o = outOff + i * n;
+            for (int j = 0; j < n; j++) out[o + j] = 0f;
+            for (int p = 0; p < k; p++) {
+                float av = a[aOff + i * k + p];
+                if (av == 0f) continue;
+                FloatVector va = FloatVector.broadcast(S, av);
+                int bRow = bOff + p * n;
+                int j = 0;
+                for (; j < bound; j += S.length()) {
+                    FloatVector.fromArray(S, b, bRow + j).fma(va, FloatVector.fromArray(S, out, o + j)).intoArray(out, o + j);
+                }
+                for (; j < n; j++) out[o + j] += av * b[bRow + j];
+            }
+        }
+    }
+
     /** Vectorised dot product of x[xo..xo+k) and w[wo..wo+k). */
     public static float dot(float[] x, int xo, float[] w, int wo, int k) {
         FloatVector acc = FloatVector.zero(S);

@@ -16,10 +16,10 @@ final class ElementwiseOps {
     interface LongBinary { long apply(long a, long b); }
 
     static void register(Map<String, Op> ops) {
-        ops.put("Add", binary((a, b) -> a + b, (a, b) -> a + b));
-        ops.put("Sub", binary((a, b) -> a - b, (a, b) -> a - b));
-        ops.put("Mul", binary((a, b) -> a * b, (a, b) -> a * b));
-        ops.put("Div", binary((a, b) -> a / b, (a, b) -> {
+        ops.put("Add", arithmetic(BroadcastLoops.Kind.ADD, (a, b) -> a + b));
+        ops.put("Sub", arithmetic(BroadcastLoops.Kind.SUB, (a, b) -> a - b));
+        ops.put("Mul", arithmetic(BroadcastLoops.Kind.MUL, (a, b) -> a * b));
+        ops.put("Div", arithmetic(BroadcastLoops.Kind.DIV, (a, b) -> {
             if (b == 0) throw new ArithmeticException("integer division by zero");
             return a / b;
         }));
@@ -73,6 +73,21 @@ final class ElementwiseOps {
         Value v = OpContext.require(n, in, i);
         if (!v.isFloat()) throw OpContext.error(n, "input " + i + " must be floating point, got " + v.dtype.displayName());
         return v;
+    }
+
+    /**
+     * Add/Sub/Mul/Div: floats through {@link BroadcastLoops} (one monomorphic loop per op, contiguous inner
+     * runs), integers through the generic path.
+     */
+    static Op arithmetic(BroadcastLoops.Kind kind, LongBinary l) {
+        Op generic = binary(null, l);
+        return (n, in, c) -> {
+            Value a = OpContext.require(n, in, 0), b = OpContext.require(n, in, 1);
+            if (!a.isFloat() && !b.isFloat()) return generic.run(n, in, c);
+            if (a.isFloat() != b.isFloat()) throw OpContext.error(n, "mixes " + a.dtype.displayName() + " and " + b.dtype.displayName());
+            int[] shape = outShape(n, a, b);
+            return new Value[] {Value.floats(BroadcastLoops.apply(kind, a.floats, a.shape, b.floats, b.shape, shape, c.parallel()), shape)};
+        };
     }
 
     /** An n-ary op folded left over a binary one (Max, Min, Sum take one or more inputs). */
@@ -186,21 +201,22 @@ final class ElementwiseOps {
         Value a = OpContext.require(n, in, 0), b = OpContext.require(n, in, 1);
         int[] shape = outShape(n, a, b);
         int size = Shapes.size(shape);
-        int[] ia = Shapes.broadcastIndex(a.shape, shape), ib = Shapes.broadcastIndex(b.shape, shape);
         if (!a.isFloat()) {
+            int[] ia = Shapes.broadcastIndex(a.shape, shape), ib = Shapes.broadcastIndex(b.shape, shape);
             // integer base: the result keeps the base's type
             long[] o = new long[size];
             for (int i = 0; i < size; i++) o[i] = (long) Math.pow(a.longs[ia[i]], b.get(ib[i]));
             return Value.longs(a.dtype, o, shape);
         }
         float[] o = new float[size];
-        if (b.size() == 1 && b.get(0) == 2.0) {
+        if (b.size() == 1 && b.get(0) == 2.0 && a.size() == size) {
             // the LayerNorm pattern x^2: exact square, as other runtimes compute it
             for (int i = 0; i < size; i++) {
-                float v = a.floats[ia[i]];
+                float v = a.floats[i];
                 o[i] = v * v;
             }
         } else {
+            int[] ia = Shapes.broadcastIndex(a.shape, shape), ib = Shapes.broadcastIndex(b.shape, shape);
             for (int i = 0; i < size; i++) o[i] = (float) Math.pow(a.floats[ia[i]], b.get(ib[i]));
         }
         return Value.floats(o, shape);

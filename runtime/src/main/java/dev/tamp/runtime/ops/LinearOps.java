@@ -49,23 +49,10 @@ final class LinearOps {
         int nb = Shapes.size(batch);
         int[] ia = Shapes.broadcastIndex(ab, batch), ib = Shapes.broadcastIndex(bb, batch);
         float[] out = new float[nb * m * nn];
-        // B as [N][K] per batch so the Vector API dot-product kernel applies
-        int bBatches = Shapes.size(bb);
-        float[][] bt = new float[bBatches][];
-        for (int i = 0; i < bBatches; i++) {
-            float[] t = new float[nn * k];
-            int base = i * k * nn;
-            for (int p = 0; p < k; p++) for (int j = 0; j < nn; j++) t[j * k + p] = b.floats[base + p * nn + j];
-            bt[i] = t;
-        }
         final int fm = m, fk = k, fn = nn;
         c.parallel().forRange(nb, 1, (from, to) -> {
-            float[] tmp = new float[fm * fk];
-            float[] o = new float[fm * fn];
             for (int i = from; i < to; i++) {
-                System.arraycopy(a.floats, ia[i] * fm * fk, tmp, 0, fm * fk);
-                VectorGemm.gemm(tmp, bt[ib[i]], o, fm, fn, fk, SERIAL);
-                System.arraycopy(o, 0, out, i * fm * fn, fm * fn);
+                VectorGemm.gemmNN(a.floats, ia[i] * fm * fk, b.floats, ib[i] * fk * fn, out, i * fm * fn, fm, fn, fk);
             }
         });
         int[] shape = new int[batch.length + 2];
@@ -76,8 +63,6 @@ final class LinearOps {
         if (b.rank() == 1) shape = dropAxis(shape, shape.length - 1);
         return Value.floats(out, shape);
     }
-
-    private static final dev.tamp.runtime.kernels.Parallel SERIAL = new dev.tamp.runtime.kernels.Parallel(1);
 
     private static int[] dropAxis(int[] s, int axis) {
         int[] o = new int[s.length - 1];

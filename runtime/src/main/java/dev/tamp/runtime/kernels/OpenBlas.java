@@ -1,0 +1,54 @@
+package dev.tamp.runtime.kernels;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * OpenBLAS (natives bundled in org.bytedeco:openblas, extracted once into tamp's cache) for large FP32
+ * GEMMs, where it runs about twice as fast as the Vector API kernel on this class of CPU (stack.md §6). It
+ * is optional: when the native library cannot load, or with -Dtamp.blas=false, the pure-Java kernel serves.
+ * Its thread count follows tamp's pool size; results are deterministic for a fixed thread count.
+ */
+public final class OpenBlas {
+    private static final boolean AVAILABLE = load();
+
+    private OpenBlas() {}
+
+    private static boolean load() {
+        if (!Boolean.parseBoolean(System.getProperty("tamp.blas", "true"))) return false;
+        try {
+            if (System.getProperty("org.bytedeco.javacpp.cachedir") == null) {
+                String base = System.getProperty("tamp.cache.dir");
+                Path dir = base != null ? Paths.get(base) : Paths.get(System.getProperty("user.home"), ".cache", "tamp");
+                System.setProperty("org.bytedeco.javacpp.cachedir", dir.resolve("javacpp").toString());
+            }
+            // One OpenBLAS thread per call; tamp's own pool splits the rows. OpenBLAS's own threads keep spinning
+            // after a call and slow the element-wise ops that follow (measured: attention 188 → 361 ms).
+            org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads(1);
+            return true;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    public static boolean available() {
+        return AVAILABLE;
+    }
+
+    /** out[m][n] = x[m][k] · w[n][k]ᵀ (row-major), rows split across the pool. */
+    public static void gemm(float[] x, float[] w, float[] out, int m, int n, int k, Parallel par) {
+        if (par.threads() == 1 || m < 32) {
+            org.bytedeco.openblas.global.openblas.cblas_sgemm(101 /* RowMajor */, 111 /* NoTrans */, 112 /* Trans */,
+                    m, n, k, 1f, x, k, w, k, 0f, out, n);
+            return;
+        }
+        // float[] arguments only (JavaCPP pins whole arrays): each thread copies its rows in and its results out.
+        par.forRange(m, 16, (from, to) -> {
+            int rows = to - from;
+            float[] a = java.util.Arrays.copyOfRange(x, from * k, to * k);
+            float[] c = new float[rows * n];
+            org.bytedeco.openblas.global.openblas.cblas_sgemm(101, 111, 112, rows, n, k, 1f, a, k, w, k, 0f, c, n);
+            System.arraycopy(c, 0, out, from * n, rows * n);
+        });
+    }
+}

@@ -1,0 +1,45 @@
+package dev.tamp.runtime.bench;
+
+import dev.tamp.core.ir.Model;
+import dev.tamp.runtime.RuntimeTestModels;
+import dev.tamp.runtime.exec.ExecutionListener;
+import dev.tamp.runtime.exec.JavaBackend;
+import dev.tamp.runtime.exec.Session;
+import dev.tamp.runtime.exec.Value;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Time per op type on MiniLM (node-to-node wall time through the listener), for finding hot spots. */
+public final class OpProfile {
+    public static void main(String[] args) {
+        int batch = 32, seq = 128;
+        Model m = RuntimeTestModels.miniLm();
+        long[] ids = new long[batch * seq], mask = new long[batch * seq];
+        for (int i = 0; i < ids.length; i++) { ids[i] = 1000 + i % 20000; mask[i] = 1; }
+        Map<String, Value> in = new HashMap<>();
+        in.put("input_ids", Value.longs(ids, batch, seq));
+        in.put("attention_mask", Value.longs(mask, batch, seq));
+        in.put("token_type_ids", Value.longs(new long[batch * seq], batch, seq));
+        Map<String, Double> t = new TreeMap<>();
+        long[] last = {0};
+        ExecutionListener l = (n, i, o) -> {
+            long now = System.nanoTime();
+            String key = n.opType() + (n.opType().equals("MatMul") && n.inputs().get(1).startsWith("onnx::") ? "(weight)" : "");
+            t.merge(key, (now - last[0]) / 1e6, Double::sum);
+            last[0] = now;
+        };
+        try (Session s = new JavaBackend().open(m)) {
+            for (int rep = 0; rep < 3; rep++) {
+                t.clear();
+                last[0] = System.nanoTime();
+                long start = System.nanoTime();
+                s.run(in, List.of(), l);
+                System.out.printf("total %.0f ms%n", (System.nanoTime() - start) / 1e6);
+            }
+        }
+        t.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> System.out.printf("  %-20s %8.1f ms%n", e.getKey(), e.getValue()));
+    }
+}

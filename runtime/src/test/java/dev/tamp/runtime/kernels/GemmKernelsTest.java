@@ -1,0 +1,50 @@
+package dev.tamp.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Every GEMM path against the plain reference, over shapes that do and do not divide the vector width. */
+class GemmKernelsTest {
+    static float[] rand(SplittableRandom r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    static void assertClose(float[] want, float[] got, String what) {
+        double maxRel = 0;
+        for (int i = 0; i < want.length; i++) maxRel = Math.max(maxRel, Math.abs(want[i] - got[i]) / (1 + Math.abs(want[i])));
+        assertTrue(maxRel <= 1e-5, what + ": max relative error " + maxRel);
+    }
+
+    @Test
+    void vectorBlasAndNnKernelsMatchReference() {
+        SplittableRandom r = new SplittableRandom(9);
+        Parallel par = new Parallel(2);
+        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {4, 4, 16}, {17, 33, 65}, {67, 13, 41}, {64, 64, 64}, {130, 70, 300}, {2, 129, 1}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            float[] x = rand(r, m * k), w = rand(r, n * k), want = new float[m * n];
+            GemmReference.gemm(x, w, want, m, n, k);
+            float[] got = new float[m * n];
+            VectorGemm.gemm(x, w, got, m, n, k, par);
+            assertClose(want, got, "vector " + m + "x" + n + "x" + k);
+            if (OpenBlas.available()) {
+                float[] b = new float[m * n];
+                OpenBlas.gemm(x, w, b, m, n, k, par);
+                assertClose(want, b, "openblas " + m + "x" + n + "x" + k);
+            }
+            // NN form: b as [k][n] = wᵀ, with offsets
+            float[] bt = new float[3 + k * n];
+            for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[3 + p * n + j] = w[j * k + p];
+            float[] xa = new float[5 + m * k];
+            System.arraycopy(x, 0, xa, 5, m * k);
+            float[] nn = new float[2 + m * n];
+            VectorGemm.gemmNN(xa, 5, bt, 3, nn, 2, m, n, k);
+            assertClose(want, java.util.Arrays.copyOfRange(nn, 2, 2 + m * n), "nn " + m + "x" + n + "x" + k);
+        }
+        par.close();
+    }
+}
