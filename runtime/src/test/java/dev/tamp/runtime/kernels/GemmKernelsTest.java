@@ -13,10 +13,12 @@ class GemmKernelsTest {
         return v;
     }
 
-    static void assertClose(float[] want, float[] got, String what) {
+    /** FP32 sums of k products carry rounding error growing like √k; the reference sums in double. */
+    static void assertClose(float[] want, float[] got, int k, String what) {
         double maxRel = 0;
         for (int i = 0; i < want.length; i++) maxRel = Math.max(maxRel, Math.abs(want[i] - got[i]) / (1 + Math.abs(want[i])));
-        assertTrue(maxRel <= 1e-5, what + ": max relative error " + maxRel);
+        double tol = 3e-6 * Math.sqrt(k);
+        assertTrue(maxRel <= tol, what + ": max relative error " + maxRel + " > " + tol);
     }
 
     @Test
@@ -30,11 +32,11 @@ class GemmKernelsTest {
             GemmReference.gemm(x, w, want, m, n, k);
             float[] got = new float[m * n];
             VectorGemm.gemm(x, w, got, m, n, k, par);
-            assertClose(want, got, "vector " + m + "x" + n + "x" + k);
+            assertClose(want, got, k, "vector " + m + "x" + n + "x" + k);
             if (OpenBlas.available()) {
                 float[] b = new float[m * n];
                 OpenBlas.gemm(x, w, b, m, n, k, par);
-                assertClose(want, b, "openblas " + m + "x" + n + "x" + k);
+                assertClose(want, b, k, "openblas " + m + "x" + n + "x" + k);
             }
             // NN form: b as [k][n] = wᵀ, with offsets
             float[] bt = new float[3 + k * n];
@@ -43,7 +45,7 @@ class GemmKernelsTest {
             System.arraycopy(x, 0, xa, 5, m * k);
             float[] nn = new float[2 + m * n];
             VectorGemm.gemmNN(xa, 5, bt, 3, nn, 2, m, n, k);
-            assertClose(want, java.util.Arrays.copyOfRange(nn, 2, 2 + m * n), "nn " + m + "x" + n + "x" + k);
+            assertClose(want, java.util.Arrays.copyOfRange(nn, 2, 2 + m * n), k, "nn " + m + "x" + n + "x" + k);
         }
         par.close();
     }
