@@ -18,6 +18,21 @@ import org.junit.jupiter.api.Test;
 class OrtAgreementTest {
     record Batch(long[][] ids, long[][] mask) {}
 
+    /** 64 real sentences of the held-out corpus, tokenized by the model's tokenizer and padded to the longest. */
+    static Batch sentences(String tokenizerResource, int count) throws Exception {
+        var tok = dev.tamp.runtime.tokenizer.Tokenizers.fromJson(OrtAgreementTest.class.getResourceAsStream(tokenizerResource).readAllBytes());
+        var texts = dev.tamp.runtime.data.CalibrationSampler.sample(dev.tamp.runtime.data.TextCorpus.bundled(
+                dev.tamp.runtime.data.TextCorpus.Split.HELD_OUT), dev.tamp.runtime.data.CalibrationSampler.Mode.SENTENCE, count, 21, 0);
+        var enc = tok.encodeBatch(texts, 128);
+        int len = enc.get(0).length();
+        long[][] ids = new long[count][len], mask = new long[count][len];
+        for (int i = 0; i < count; i++) for (int t = 0; t < len; t++) {
+            ids[i][t] = enc.get(i).ids()[t];
+            mask[i][t] = enc.get(i).attentionMask()[t];
+        }
+        return new Batch(ids, mask);
+    }
+
     /** Deterministic id sequences: [CLS] random vocabulary ids [SEP], varied lengths, padded. */
     static Batch batch(int b, int maxLen, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -65,10 +80,16 @@ class OrtAgreementTest {
         return in;
     }
 
-    void agree(Model model, Path path, int n, int len) throws Exception {
-        Batch b = batch(n, len, 17);
+    void agree(Model model, Path path, Batch b) throws Exception {
+        int n = b.ids().length, len = b.ids()[0].length;
         float[][][] want = ort(path, b);
-        try (Session s = new JavaBackend().open(model)) {
+        for (Backend backend : new Backend[] {new JavaBackend(), new dev.tamp.runtime.torch.TorchBackend("cpu")}) {
+            agree(model, path, b, want, backend, n, len);
+        }
+    }
+
+    void agree(Model model, Path path, Batch b, float[][][] want, Backend backend, int n, int len) {
+        try (Session s = backend.open(model)) {
             String out = model.graph().outputs().get(0).name();
             Value got = s.run(inputs(b), java.util.List.of(out), ExecutionListener.NONE).get(out);
             assertEquals(DType.F32, got.dtype);
@@ -99,7 +120,7 @@ class OrtAgreementTest {
                 minCos = Math.min(minCos, dot / Math.sqrt(na * nb));
                 assertTrue(count > 0);
             }
-            System.err.printf("%s: max |Δ| %.3g (real tokens %.3g, max |x| %.3g), min pooled cosine %.8f%n", path.getFileName(), maxDiff, maxDiffReal, maxAbs, minCos);
+            System.err.printf(backend.name() + " %s: max |Δ| %.3g (real tokens %.3g, max |x| %.3g), min pooled cosine %.8f%n", path.getFileName(), maxDiff, maxDiffReal, maxAbs, minCos);
             // Padding positions are excluded: their states are never used (pooling masks them) and BGE's padding
             // rows amplify float rounding differences (2.5e-4 seen there, 3e-6 on real tokens).
             assertTrue(maxDiffReal <= 1e-4, "max |Δ| on real tokens " + maxDiffReal);
@@ -109,11 +130,12 @@ class OrtAgreementTest {
 
     @Test
     void miniLmMatchesOnnxRuntime() throws Exception {
-        agree(RuntimeTestModels.miniLm(), RuntimeTestModels.miniLmPath(), 16, 48);
+        agree(RuntimeTestModels.miniLm(), RuntimeTestModels.miniLmPath(), sentences("/all-minilm-l6-v2-tokenizer.json", 64));
+        agree(RuntimeTestModels.miniLm(), RuntimeTestModels.miniLmPath(), batch(8, 48, 17));
     }
 
     @Test
     void bgeMatchesOnnxRuntime() throws Exception {
-        agree(RuntimeTestModels.bge(), RuntimeTestModels.bgePath(), 8, 40);
+        agree(RuntimeTestModels.bge(), RuntimeTestModels.bgePath(), sentences("/bge-small-en-v1.5-tokenizer.json", 64));
     }
 }
