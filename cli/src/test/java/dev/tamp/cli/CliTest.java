@@ -23,9 +23,9 @@ import picocli.CommandLine;
 class CliTest {
     @TempDir static Path tmp;
 
-    record Run(int code, String out, String err) {}
+    public record Run(int code, String out, String err) {}
 
-    static Run tamp(String... args) {
+    public static Run tamp(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         CommandLine cl = Tamp.commandLine();
