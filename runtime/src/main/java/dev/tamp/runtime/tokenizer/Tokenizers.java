@@ -20,7 +20,8 @@ public final class Tokenizers {
         String type = json.path("model").path("type").asText("");
         return switch (type) {
             case "WordPiece" -> new WordPieceTokenizer(json);
-            default -> throw new UnsupportedModelException("tokenizer model type '" + type + "' is not supported (WordPiece is)");
+            case "BPE" -> new BpeTokenizer(json);
+            default -> throw new UnsupportedModelException("tokenizer model type '" + type + "' is not supported (WordPiece and BPE are)");
         };
     }
 }
