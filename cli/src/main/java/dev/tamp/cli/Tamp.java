@@ -5,6 +5,8 @@ import dev.tamp.cli.commands.ConvertCommand;
 import dev.tamp.cli.commands.EvalCommand;
 import dev.tamp.cli.commands.RunCommand;
 import dev.tamp.cli.commands.InspectCommand;
+import dev.tamp.cli.commands.MxCommand;
+import dev.tamp.cli.commands.MxSliceCommand;
 import dev.tamp.core.Version;
 import dev.tamp.core.error.ExitCode;
 import dev.tamp.core.error.TampException;
@@ -18,6 +20,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "tamp", mixinStandardHelpOptions = true, versionProvider = Tamp.VersionProvider.class,
         description = "Compress, convert, pack and verify transformer checkpoints for the edge.",
         subcommands = {InspectCommand.class, ConvertCommand.class, RunCommand.class, CalibrateCommand.class, EvalCommand.class,
+                MxCommand.class, MxSliceCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 verification threshold not met, 2 bad usage or input, "
                 + "3 unsupported model or op, 4 internal error.",

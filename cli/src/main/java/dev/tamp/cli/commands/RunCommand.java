@@ -71,6 +71,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--as", converter = dev.tamp.cli.support.MxFormatConverter.class, paramLabel = "FORMAT",
+            description = "Run an MX anchor pack as another MX format, converted in memory at load time (Slice-and-Scale).")
+    dev.tamp.core.encoding.MxFormat as;
+
     @Option(names = "--json", description = "Print one JSON document ({\"embeddings\": ...} or {\"tokens\": ...}).")
     boolean json;
 
@@ -80,6 +84,7 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, tokenizer, progress);
+        if (as != null) lm = lm.with(dev.tamp.quantizers.mx.MxSlicer.slice(lm.model, as, progress).model());
         Backend b = Backends.of(backend);
         PrintWriter out = spec.commandLine().getOut();
         if (lm.isDecoder()) {

@@ -40,6 +40,11 @@ public final class LoadedModel {
         return new LoadedModel(path, m);
     }
 
+    /** The same input with a transformed model (e.g. sliced at load time). */
+    public LoadedModel with(Model m) {
+        return new LoadedModel(path, m);
+    }
+
     /** The model with a graph (built from the architecture when the checkpoint has none). */
     public Model runnable() {
         return ArchitectureBuilders.ensureGraph(model);

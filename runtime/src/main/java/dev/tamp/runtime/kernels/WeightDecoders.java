@@ -12,7 +12,8 @@ import java.util.function.Function;
  * encoding). Codec modules register a decoder per encoding; dense weights decode here.
  */
 public final class WeightDecoders {
-    private static final List<Function<EncodedTensor, float[]>> DECODERS = new ArrayList<>();
+    private static final List<Function<EncodedTensor, float[]>> DECODERS = new ArrayList<>(List.of(
+            w -> w instanceof dev.tamp.core.encoding.MxWeight m ? dev.tamp.formats.codec.MxMatrix.dequantize(m) : null));
 
     private WeightDecoders() {}
 
