@@ -17,6 +17,8 @@ public final class MiniFloatCodec implements ElementCodec {
     private final double maxValue;
     private final double minNormal;
     private final double[] table;
+    private final int emin;
+    private final int maxCode;
 
     public MiniFloatCodec(int ebits, int mbits, Special special) {
         this.ebits = ebits;
@@ -29,6 +31,8 @@ public final class MiniFloatCodec implements ElementCodec {
         this.emax = topE - bias;
         this.maxValue = Math.scalb(1.0 + topM / (double) (1 << mbits), emax);
         this.minNormal = Math.scalb(1.0, 1 - bias);
+        this.emin = 1 - bias;
+        this.maxCode = (topE << mbits) | topM;
         this.table = new double[1 << bits()];
         for (int c = 0; c < table.length; c++) table[c] = decodeSlow(c);
     }
@@ -73,6 +77,42 @@ public final class MiniFloatCodec implements ElementCodec {
         if (r == 0) return 0;                          // zero is always +0
         int code = codeOf(r);
         return y < 0 ? code | signBit : code;
+    }
+
+    /**
+     * Integer-only rounding of a float to this format: keep {@code mbits} mantissa bits (fewer below the smallest
+     * normal), round half to even on the dropped bits, let a carry bump the exponent, then saturate by clamping
+     * the code (codes grow with magnitude, and every overflow lands above the largest finite code).
+     */
+    @Override
+    public int encodeFloat(float y) {
+        int bits = Float.floatToRawIntBits(y);
+        int abs = bits & 0x7FFFFFFF;
+        if (abs >= 0x7F800000) {
+            if (abs > 0x7F800000) throw new IllegalArgumentException("NaN cannot be encoded");
+            return (bits < 0 ? 1 << (ebits + mbits) : 0) | maxCode;
+        }
+        if (abs < 0x00800000) return 0; // FP32 subnormals are far below every element's smallest subnormal
+        int e = (abs >>> 23) - 127;
+        int shift = 23 - mbits + (e < emin ? emin - e : 0);
+        if (shift > 24) return 0;
+        int mant = (abs & 0x7FFFFF) | 0x800000;
+        int q = mant >>> shift;
+        int rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+        if (rem > half || (rem == half && (q & 1) != 0)) q++;
+        int code;
+        if (e < emin) {
+            code = q; // subnormal; a carry into 2^mbits is exactly the smallest normal's code
+        } else {
+            if (q == 2 << mbits) {
+                q >>>= 1;
+                e++;
+            }
+            code = ((e + bias) << mbits) + (q - (1 << mbits));
+        }
+        if (code == 0) return 0;
+        code = Math.min(code, maxCode);
+        return bits < 0 ? code | (1 << (ebits + mbits)) : code;
     }
 
     /** Code of a representable positive value. */

@@ -57,9 +57,10 @@ public final class MxBlockCodec {
                 java.util.Arrays.fill(block, 0);
             } else {
                 scaleByte = E8M0.encode(rule.exponent(amax, format, codec));
-                double inv = Math.scalb(1.0, -(scaleByte - 127));
+                // x · 2^−se is exact in float: the block's scaled values stay within the element range
+                float inv = Math.scalb(1.0f, -(scaleByte - 127));
                 for (int i = 0; i < blockSize; i++) {
-                    block[i] = start + i < k ? codec.encode(x[off + start + i] * inv) : 0;
+                    block[i] = start + i < k ? codec.encodeFloat(x[off + start + i] * inv) : 0;
                 }
             }
             scales[scalesOff + b] = (byte) scaleByte;

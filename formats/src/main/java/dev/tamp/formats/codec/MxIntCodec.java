@@ -8,11 +8,13 @@ public final class MxIntCodec implements ElementCodec {
     private final int k;
     private final int qmax;
     private final double step;
+    private final double invStep;
 
     public MxIntCodec(int k) {
         this.k = k;
         this.qmax = (1 << (k - 1)) - 1;
         this.step = Math.scalb(1.0, -(k - 2));
+        this.invStep = Math.scalb(1.0, k - 2);
     }
 
     @Override public int bits() { return k; }
@@ -38,7 +40,7 @@ public final class MxIntCodec implements ElementCodec {
     @Override
     public int encode(double y) {
         if (Double.isNaN(y)) throw new IllegalArgumentException("NaN cannot be encoded");
-        double q = Math.rint(y / step);
+        double q = Math.rint(y * invStep); // exact: a power-of-two scaling
         q = Math.max(-qmax, Math.min(qmax, q));
         return fromInt((int) q);
     }

@@ -77,6 +77,35 @@ class MxPropertiesTest {
     }
 
     @Test
+    void floatFastPathEqualsTheReferenceEncoder() {
+        SplittableRandom r = new SplittableRandom(77);
+        for (MxFormat f : MxFormat.values()) {
+            ElementCodec c = ElementCodecs.of(f);
+            for (int i = 0; i < 2_000_000; i++) {
+                float y = switch (i % 3) {
+                    case 0 -> Float.intBitsToFloat(r.nextInt()); // any bit pattern
+                    case 1 -> (float) ((r.nextDouble() * 2 - 1) * c.maxValue() * 1.5);
+                    default -> (float) Math.scalb(r.nextDouble() * 2 - 1, -r.nextInt(24));
+                };
+                if (Float.isNaN(y)) continue;
+                double v = y;
+                int want = Double.isInfinite(v) ? c.encode(Math.copySign(Double.MAX_VALUE, v)) : c.encode(v);
+                assertEquals(want, c.encodeFloat(y), f + " " + y);
+            }
+            // every exact grid point and midpoint, as floats
+            for (int a = 0; a < (1 << c.bits()); a++) {
+                double va = c.decode(a);
+                if (!Double.isFinite(va)) continue;
+                for (double d : new double[] {va, va * (1 + 1e-7), va * (1 - 1e-7)}) assertEquals(c.encode((float) d), c.encodeFloat((float) d), f + " " + d);
+                for (int b = 0; b < (1 << c.bits()); b += 3) {
+                    double vb = c.decode(b);
+                    if (Double.isFinite(vb)) assertEquals(c.encode((float) ((va + vb) / 2)), c.encodeFloat((float) ((va + vb) / 2)), f + " mid " + va + " " + vb);
+                }
+            }
+        }
+    }
+
+    @Test
     void packingRoundTripsForEveryWidth() {
         SplittableRandom r = new SplittableRandom(5);
         for (int bits : new int[] {4, 6, 8}) {
