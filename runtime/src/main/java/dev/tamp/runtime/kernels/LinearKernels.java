@@ -45,7 +45,10 @@ public final class LinearKernels {
             int rows = Math.toIntExact(s[0]), cols = Math.toIntExact(s[1]);
             return kAxis == 0 ? DenseLinearKernel.fromKn(v, rows, cols) : new DenseLinearKernel(v, rows, cols);
         }
-        if (w instanceof dev.tamp.core.encoding.MxWeight mx) return new MxLinearKernel(mx);
+        if (w instanceof dev.tamp.core.encoding.MxWeight mx) return TiledDecodeKernel.of(mx);
+        if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g && g.inputScale() == null && g.activationBits() == 0) {
+            return TiledDecodeKernel.of(g);
+        }
         float[] dense = WeightDecoders.decode(name, w);
         int n = (int) EncodedTensor.rows(w.shape(), kAxisOf(w)), k = (int) EncodedTensor.cols(w.shape(), kAxisOf(w));
         return new DenseLinearKernel(dense, n, k);

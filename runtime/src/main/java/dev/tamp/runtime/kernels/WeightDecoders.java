@@ -13,7 +13,8 @@ import java.util.function.Function;
  */
 public final class WeightDecoders {
     private static final List<Function<EncodedTensor, float[]>> DECODERS = new ArrayList<>(List.of(
-            w -> w instanceof dev.tamp.core.encoding.MxWeight m ? dev.tamp.formats.codec.MxMatrix.dequantize(m) : null));
+            w -> w instanceof dev.tamp.core.encoding.MxWeight m ? dev.tamp.formats.codec.MxMatrix.dequantize(m) : null,
+            w -> w instanceof dev.tamp.core.encoding.IntGroupedWeight g ? dev.tamp.formats.codec.IntGroupCodec.dequantize(g) : null));
 
     private WeightDecoders() {}
 
