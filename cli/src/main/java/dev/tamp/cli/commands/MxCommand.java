@@ -1,6 +1,6 @@
 package dev.tamp.cli.commands;
 
-import dev.tamp.cli.report.MxReportPrinter;
+import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.MxFormatConverter;
 import dev.tamp.cli.Provenance;
@@ -10,7 +10,7 @@ import dev.tamp.formats.TpkModelWriter;
 import dev.tamp.formats.codec.ScaleRule;
 import dev.tamp.quantizers.mx.MxOptions;
 import dev.tamp.quantizers.mx.MxQuantizer;
-import dev.tamp.quantizers.mx.MxReport;
+import dev.tamp.quantizers.QuantReport;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,7 +53,7 @@ public final class MxCommand implements Callable<Integer> {
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, null, progress);
-        MxReport r = MxQuantizer.quantize(lm.model, new MxOptions(format, blockSize, scaleRule, ignore), progress);
+        QuantReport r = MxQuantizer.quantize(lm.model, new MxOptions(format, blockSize, scaleRule, ignore), progress);
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("format", format.cliName());
         opts.put("block_size", Integer.toString(blockSize));
@@ -61,7 +61,7 @@ public final class MxCommand implements Callable<Integer> {
         opts.put("mx_rounding", "rne");
         opts.put("ignore", String.join(",", ignore));
         TpkModelWriter.write(r.model().withStep(Provenance.step("mx", opts)), output);
-        MxReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
+        QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
         return 0;
     }
 }

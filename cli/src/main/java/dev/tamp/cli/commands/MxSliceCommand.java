@@ -1,14 +1,14 @@
 package dev.tamp.cli.commands;
 
 import dev.tamp.cli.Provenance;
-import dev.tamp.cli.report.MxReportPrinter;
+import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.MxFormatConverter;
 import dev.tamp.core.encoding.MxFormat;
 import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.formats.TpkModelWriter;
 import dev.tamp.formats.codec.SliceAndScale;
-import dev.tamp.quantizers.mx.MxReport;
+import dev.tamp.quantizers.QuantReport;
 import dev.tamp.quantizers.mx.MxSlicer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -39,9 +39,9 @@ public final class MxSliceCommand implements Callable<Integer> {
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(anchor, null, progress);
-        MxReport r = MxSlicer.slice(lm.model, to, progress);
+        QuantReport r = MxSlicer.slice(lm.model, to, progress);
         TpkModelWriter.write(r.model().withStep(Provenance.step("mx-slice", Map.of("to", to.cliName(), "rule", SliceAndScale.RULE))), output);
-        MxReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
+        QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
         return 0;
     }
 }

@@ -1,5 +1,7 @@
 package dev.tamp.quantizers.mx;
 
+import dev.tamp.quantizers.QuantReport;
+
 import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.MxWeight;
@@ -22,10 +24,10 @@ import java.util.Map;
 public final class MxQuantizer {
     private MxQuantizer() {}
 
-    public static MxReport quantize(Model model, MxOptions o, Progress progress) {
+    public static QuantReport quantize(Model model, MxOptions o, Progress progress) {
         List<LinearWeights.Target> targets = LinearWeights.select(model, o.ignore());
         Map<String, EncodedTensor> weights = new LinkedHashMap<>(model.weights());
-        List<MxReport.Row> rows = new ArrayList<>();
+        List<QuantReport.Row> rows = new ArrayList<>();
         progress.begin("mx " + o.format().cliName(), targets.size());
         int done = 0;
         for (LinearWeights.Target t : targets) {
@@ -40,17 +42,17 @@ public final class MxQuantizer {
                 throw new BadInputException(model.source() + ": weight " + t.weight() + " " + e.getMessage());
             }
             float[] orig = rowsOf(d, t.kAxis());
-            rows.add(new MxReport.Row(t.weight(), o.format().cliName(), WeightError.relative(orig, MxMatrix.dequantize(q)),
+            rows.add(new QuantReport.Row(t.weight(), o.format().cliName(), WeightError.relative(orig, MxMatrix.dequantize(q)),
                     q.numel(), d.storageBytes(), q.storageBytes()));
             weights.put(t.weight(), q);
             progress.update(++done, t.node());
         }
         progress.end();
-        return new MxReport(model.withWeights(weights), rows);
+        return new QuantReport(model.withWeights(weights), "mx", rows);
     }
 
     /** The [N][K] floats of a dense weight (for error reports). */
-    static float[] rowsOf(DenseWeight d, int kAxis) {
+    public static float[] rowsOf(DenseWeight d, int kAxis) {
         float[] a = d.tensor().toFloatArray();
         if (kAxis == 1) return a;
         long[] s = d.tensor().shape();

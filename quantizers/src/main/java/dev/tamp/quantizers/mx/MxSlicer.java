@@ -1,5 +1,7 @@
 package dev.tamp.quantizers.mx;
 
+import dev.tamp.quantizers.QuantReport;
+
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.MxFormat;
 import dev.tamp.core.encoding.MxWeight;
@@ -21,9 +23,9 @@ import java.util.Map;
 public final class MxSlicer {
     private MxSlicer() {}
 
-    public static MxReport slice(Model anchor, MxFormat to, Progress progress) {
+    public static QuantReport slice(Model anchor, MxFormat to, Progress progress) {
         Map<String, EncodedTensor> weights = new LinkedHashMap<>(anchor.weights());
-        List<MxReport.Row> rows = new ArrayList<>();
+        List<QuantReport.Row> rows = new ArrayList<>();
         int count = 0;
         for (EncodedTensor t : weights.values()) if (t instanceof MxWeight) count++;
         if (count == 0) throw new BadInputException(anchor.source() + ": holds no MX weights to slice (make an anchor with `tamp mx --format mxint8`)");
@@ -36,11 +38,11 @@ public final class MxSlicer {
                         + ", not an anchor format (mxint8, mxfp8, mxfp8-e5m2)");
             }
             MxWeight s = MxMatrix.slice(m, to);
-            rows.add(new MxReport.Row(e.getKey(), to.cliName() + "<" + m.format().cliName(), Double.NaN, s.numel(), m.storageBytes(), s.storageBytes()));
+            rows.add(new QuantReport.Row(e.getKey(), to.cliName() + "<" + m.format().cliName(), Double.NaN, s.numel(), m.storageBytes(), s.storageBytes()));
             weights.put(e.getKey(), s);
             progress.update(++done, e.getKey());
         }
         progress.end();
-        return new MxReport(anchor.withWeights(weights), rows);
+        return new QuantReport(anchor.withWeights(weights), "mx-slice", rows);
     }
 }

@@ -3,6 +3,7 @@ package dev.tamp.quantizers.mx;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.tamp.core.encoding.MxFormat;
+import dev.tamp.quantizers.QuantReport;
 import dev.tamp.core.encoding.MxWeight;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
@@ -42,15 +43,15 @@ class MxQuantizerTest {
         miniLm = ModelLoader.load(f, Progress.NONE);
     }
 
-    static double meanError(MxReport r) {
-        return r.rows().stream().mapToDouble(MxReport.Row::relativeError).average().orElseThrow();
+    static double meanError(QuantReport r) {
+        return r.rows().stream().mapToDouble(QuantReport.Row::relativeWeightError).average().orElseThrow();
     }
 
     @Test
     void weightErrorFollowsElementPrecision() {
         Map<MxFormat, Double> err = new EnumMap<>(MxFormat.class);
         for (MxFormat f : MxFormat.values()) {
-            MxReport r = MxQuantizer.quantize(miniLm, new MxOptions(f, 32, ScaleRule.FLOOR, List.of()), Progress.NONE);
+            QuantReport r = MxQuantizer.quantize(miniLm, new MxOptions(f, 32, ScaleRule.FLOOR, List.of()), Progress.NONE);
             assertEquals(37, r.rows().size(), "36 encoder linears + pooler");
             assertTrue(r.model().weights().values().stream().filter(w -> w instanceof MxWeight).count() == 37);
             err.put(f, meanError(r));

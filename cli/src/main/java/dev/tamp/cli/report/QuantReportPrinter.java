@@ -3,42 +3,43 @@ package dev.tamp.cli.report;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.core.json.Json;
-import dev.tamp.quantizers.mx.MxReport;
+import dev.tamp.quantizers.QuantReport;
 import java.io.PrintWriter;
 import java.util.Locale;
 
-/** Renders an MX conversion report as a table (stdout) or one JSON document. */
-public final class MxReportPrinter {
-    private MxReportPrinter() {}
+/** Renders a quantization report as a table (stdout) or one JSON document. */
+public final class QuantReportPrinter {
+    private QuantReportPrinter() {}
 
-    public static void print(MxReport r, String output, boolean json, PrintWriter out) {
+    public static void print(QuantReport r, String output, boolean json, PrintWriter out) {
         long before = 0, after = 0, elements = 0;
-        for (MxReport.Row row : r.rows()) {
+        for (QuantReport.Row row : r.rows()) {
             before += row.bytesBefore();
             after += row.bytesAfter();
             elements += row.elements();
         }
         if (json) {
             ObjectNode o = Json.object();
+            o.put("method", r.method());
             o.put("output", output);
             o.put("weights", r.rows().size());
             o.put("bytes_before", before);
             o.put("bytes_after", after);
             o.put("bits_per_weight", elements == 0 ? 0 : 8.0 * after / elements);
             ArrayNode a = o.putArray("layers");
-            for (MxReport.Row row : r.rows()) {
+            for (QuantReport.Row row : r.rows()) {
                 ObjectNode l = a.addObject();
                 l.put("weight", row.weight());
-                l.put("format", row.format());
-                if (!Double.isNaN(row.relativeError())) l.put("relative_weight_error", row.relativeError());
+                l.put("encoding", row.encoding());
+                if (!Double.isNaN(row.relativeWeightError())) l.put("relative_weight_error", row.relativeWeightError());
                 l.put("bytes", row.bytesAfter());
             }
             out.println(Json.pretty(o));
         } else {
-            out.printf(Locale.ROOT, "%-56s %-16s %12s %10s%n", "weight", "format", "rel. error", "bytes");
-            for (MxReport.Row row : r.rows()) {
-                out.printf(Locale.ROOT, "%-56s %-16s %12s %10d%n", row.weight(), row.format(),
-                        Double.isNaN(row.relativeError()) ? "-" : String.format(Locale.ROOT, "%.5f", row.relativeError()), row.bytesAfter());
+            out.printf(Locale.ROOT, "%-56s %-16s %12s %10s%n", "weight", "encoding", "rel. error", "bytes");
+            for (QuantReport.Row row : r.rows()) {
+                out.printf(Locale.ROOT, "%-56s %-16s %12s %10d%n", row.weight(), row.encoding(),
+                        Double.isNaN(row.relativeWeightError()) ? "-" : String.format(Locale.ROOT, "%.5f", row.relativeWeightError()), row.bytesAfter());
             }
             out.printf(Locale.ROOT, "%d weights: %.1f MB → %.1f MB (%.2f bits/weight)  → %s%n", r.rows().size(), before / 1e6, after / 1e6,
                     elements == 0 ? 0 : 8.0 * after / elements, output);

@@ -1,0 +1,43 @@
+package dev.tamp.cli;
+
+import static dev.tamp.cli.CliTest.tamp;
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tamp.core.json.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** tamp quantize --method rtn end to end: report, reproducible pack, the quantized model runs close to FP32. */
+class QuantizeCliTest {
+    @TempDir Path tmp;
+
+    @Test
+    void rtnW8PerChannelAndW4GroupedOnMiniLm() throws Exception {
+        Path w8 = tmp.resolve("w8.tpk"), w8b = tmp.resolve("w8b.tpk"), w4 = tmp.resolve("w4.tpk");
+        CliTest.Run r = tamp("quantize", "minilm", "--method", "rtn", "--bits", "8", "-o", w8.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode rep = Json.parse(r.out());
+        assertEquals(37, rep.get("layers").size());
+        assertEquals("int8-sym-ch", rep.get("layers").get(0).get("encoding").asText());
+        assertEquals(0, tamp("quantize", "minilm", "--method", "rtn", "--bits", "8", "-o", w8b.toString()).code());
+        assertArrayEquals(Files.readAllBytes(w8), Files.readAllBytes(w8b));
+        assertEquals(0, tamp("quantize", "minilm", "--method", "rtn", "--bits", "4", "--group", "128", "-o", w4.toString()).code());
+        JsonNode e8 = Json.parse(tamp("eval", w8.toString(), "--reference", "minilm", "--pairs", "50", "--sentences", "32", "--json").out());
+        JsonNode e4 = Json.parse(tamp("eval", w4.toString(), "--reference", "minilm", "--pairs", "50", "--sentences", "32", "--json").out());
+        double c8 = e8.get("metrics").get("cosine_mean").asDouble(), c4 = e4.get("metrics").get("cosine_mean").asDouble();
+        assertTrue(c8 > 0.999 && c4 > 0.9 && c8 > c4, "cosine W8 " + c8 + ", W4 " + c4);
+    }
+
+    @Test
+    void unavailableMethodAndBadBits() {
+        CliTest.Run awq = tamp("quantize", "minilm", "--method", "awq", "-o", tmp.resolve("a.tpk").toString());
+        assertEquals(3, awq.code());
+        assertTrue(awq.err().contains("awq"), awq.err());
+        CliTest.Run bits = tamp("quantize", "minilm", "--method", "rtn", "--bits", "3", "-o", tmp.resolve("b.tpk").toString());
+        assertEquals(2, bits.code());
+        assertTrue(bits.err().contains("--bits"), bits.err());
+    }
+}

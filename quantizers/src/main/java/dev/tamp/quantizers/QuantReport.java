@@ -1,0 +1,9 @@
+package dev.tamp.quantizers;
+
+import dev.tamp.core.ir.Model;
+import java.util.List;
+
+/** What a weight quantizer did: the new model and, per weight, its encoding, weight error and size. */
+public record QuantReport(Model model, String method, List<Row> rows) {
+    public record Row(String weight, String encoding, double relativeWeightError, long elements, long bytesBefore, long bytesAfter) {}
+}
