@@ -1,6 +1,5 @@
 package dev.tamp.formats;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.core.Version;
 import dev.tamp.core.ir.Model;
@@ -39,13 +38,7 @@ public final class TpkModelWriter {
         m.put("source_format", sourceFormat(model));
         m.set("config", Json.mapper().valueToTree(model.config()));
         m.set("opsets", Json.mapper().valueToTree(model.opsets()));
-        ArrayNode steps = meta.putArray("provenance");
-        for (ProvenanceStep s : model.provenance()) {
-            ObjectNode o = steps.addObject();
-            o.put("step", s.step());
-            o.put("tool", s.toolVersion());
-            o.set("options", Json.mapper().valueToTree(s.options()));
-        }
+        meta.set("provenance", ProvenanceStep.toJson(model.provenance()));
         return meta;
     }
 

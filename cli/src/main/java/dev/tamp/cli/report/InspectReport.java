@@ -70,13 +70,7 @@ public final class InspectReport {
             t.put("dtype", encodingName(e.getValue()));
             t.put("bytes", e.getValue().storageBytes());
         }
-        ArrayNode prov = o.putArray("provenance");
-        for (ProvenanceStep s : model.provenance()) {
-            ObjectNode p = prov.addObject();
-            p.put("step", s.step());
-            p.put("tool", s.toolVersion());
-            p.set("options", Json.mapper().valueToTree(s.options()));
-        }
+        o.set("provenance", ProvenanceStep.toJson(model.provenance()));
         o.put("tokenizer", model.tokenizerJson() != null);
         return o;
     }

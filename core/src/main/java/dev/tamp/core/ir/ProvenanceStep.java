@@ -8,4 +8,16 @@ public record ProvenanceStep(String step, Map<String, String> options, String to
     public ProvenanceStep {
         options = java.util.Collections.unmodifiableMap(new TreeMap<>(options));
     }
+
+    /** The steps as a JSON array of {step, tool, options}, as packs and reports show them. */
+    public static com.fasterxml.jackson.databind.node.ArrayNode toJson(java.util.List<ProvenanceStep> steps) {
+        com.fasterxml.jackson.databind.node.ArrayNode a = dev.tamp.core.json.Json.mapper().createArrayNode();
+        for (ProvenanceStep s : steps) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = a.addObject();
+            o.put("step", s.step());
+            o.put("tool", s.toolVersion());
+            o.set("options", dev.tamp.core.json.Json.mapper().valueToTree(s.options()));
+        }
+        return a;
+    }
 }

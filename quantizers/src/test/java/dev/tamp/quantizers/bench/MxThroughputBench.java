@@ -45,17 +45,6 @@ public final class MxThroughputBench {
 
     static void print(String route, String format, double mbPerS) {
         System.out.printf(Locale.ROOT, "{\"bench\":\"mx-throughput\",\"route\":\"%s\",\"format\":\"%s\",\"fp32_mb_per_s\":%.0f,\"threads\":%d,\"peak_rss_mb\":%d}%n",
-                route, format, mbPerS, Runtime.getRuntime().availableProcessors(), peakRssMb());
-    }
-
-    static long peakRssMb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D+", "")) / 1024;
-            }
-        } catch (Exception e) {
-            // not Linux
-        }
-        return -1;
+                route, format, mbPerS, Runtime.getRuntime().availableProcessors(), dev.tamp.core.progress.ProcessStats.peakRssMb());
     }
 }

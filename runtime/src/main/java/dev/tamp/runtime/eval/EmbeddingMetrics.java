@@ -44,11 +44,12 @@ public final class EmbeddingMetrics {
     }
 
     /**
-     * Query i's correct candidate is candidate i. Rank = 1 + number of candidates scoring strictly higher
-     * than the correct one (ties count in the query's favour, as argmax with the true index first would).
+     * Query i's correct candidate is candidate i; candidates past the queries are distractors. Rank = 1 + number
+     * of candidates scoring strictly higher than the correct one (ties count in the query's favour, as argmax
+     * with the true index first would).
      */
     public static Retrieval retrieval(float[][] queries, float[][] candidates) {
-        if (queries.length != candidates.length || queries.length == 0) {
+        if (queries.length == 0 || candidates.length < queries.length) {
             throw new IllegalArgumentException(queries.length + " queries vs " + candidates.length + " candidates");
         }
         float[][] q = normalised(queries);

@@ -34,28 +34,7 @@ public final class EncoderEvaluation {
         }
         float[][] q = e.embed(queries, batchSize, ExecutionListener.NONE);
         float[][] c = e.embed(candidates, batchSize, ExecutionListener.NONE);
-        return retrievalWithPool(q, c);
-    }
-
-    /** Query i's answer is candidate i; candidates beyond the queries are distractors. */
-    static EmbeddingMetrics.Retrieval retrievalWithPool(float[][] q, float[][] c) {
-        float[][] qn = EmbeddingMetrics.normalised(q), cn = EmbeddingMetrics.normalised(c);
-        int hits = 0;
-        double rr = 0;
-        for (int i = 0; i < qn.length; i++) {
-            double own = dot(qn[i], cn[i]);
-            int higher = 0;
-            for (int j = 0; j < cn.length; j++) if (j != i && dot(qn[i], cn[j]) > own) higher++;
-            if (higher == 0) hits++;
-            rr += 1.0 / (higher + 1);
-        }
-        return new EmbeddingMetrics.Retrieval((double) hits / qn.length, rr / qn.length, qn.length, cn.length);
-    }
-
-    private static double dot(float[] a, float[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-        return s;
+        return EmbeddingMetrics.retrieval(q, c);
     }
 
     /** Held-out sentences (seeded sample of the held-out split). */

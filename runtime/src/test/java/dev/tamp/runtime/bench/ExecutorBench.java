@@ -70,7 +70,7 @@ public final class ExecutorBench {
         }
         System.out.printf(Locale.ROOT, "{\"bench\":\"executor-vs-ort\",\"model\":\"all-MiniLM-L6-v2\",\"batch\":%d,\"seq\":%d,\"threads\":%d,"
                         + "\"tamp_ms\":%.1f,\"ort_ms\":%.1f,\"ratio\":%.3f,\"peak_rss_mb\":%d}%n",
-                batch, seq, threads, tamp, ort, tamp / ort, peakRssMb());
+                batch, seq, threads, tamp, ort, tamp / ort, dev.tamp.core.progress.ProcessStats.peakRssMb());
     }
 
     interface Body { void run() throws Exception; }
@@ -85,16 +85,5 @@ public final class ExecutorBench {
         }
         java.util.Arrays.sort(t);
         return t[reps / 2];
-    }
-
-    static long peakRssMb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D+", "")) / 1024;
-            }
-        } catch (Exception e) {
-            // not Linux
-        }
-        return -1;
     }
 }

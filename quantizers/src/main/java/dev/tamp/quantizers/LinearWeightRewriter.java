@@ -1,0 +1,64 @@
+package dev.tamp.quantizers;
+
+import dev.tamp.core.encoding.DenseWeight;
+import dev.tamp.core.encoding.EncodedTensor;
+import dev.tamp.core.error.BadInputException;
+import dev.tamp.core.error.UnsupportedModelException;
+import dev.tamp.core.ir.Model;
+import dev.tamp.core.progress.Progress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The loop every weight-only method shares: for each selected linear weight (tensor by tensor, so only one
+ * float copy is alive at a time), encode it, measure its relative weight error and size, and swap it in.
+ */
+public final class LinearWeightRewriter {
+    /** One weight encoding: how to encode a dense weight and how to read it back as [N][K] floats. */
+    public interface Encoding {
+        EncodedTensor encode(DenseWeight w, LinearWeights.Target target);
+
+        float[] decode(EncodedTensor e);
+    }
+
+    private LinearWeightRewriter() {}
+
+    public static QuantReport rewrite(Model model, List<String> ignore, String method, String stage, Progress progress, Encoding enc) {
+        List<LinearWeights.Target> targets = LinearWeights.select(model, ignore);
+        Map<String, EncodedTensor> weights = new LinkedHashMap<>(model.weights());
+        List<QuantReport.Row> rows = new ArrayList<>();
+        progress.begin(stage, targets.size());
+        int done = 0;
+        for (LinearWeights.Target t : targets) {
+            EncodedTensor w = weights.get(t.weight());
+            if (!(w instanceof DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) {
+                throw new UnsupportedModelException("weight " + t.weight() + " is " + w.describe() + "; " + method + " needs a float weight");
+            }
+            EncodedTensor q;
+            try {
+                q = enc.encode(d, t);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(model.source() + ": weight " + t.weight() + " " + e.getMessage());
+            }
+            rows.add(new QuantReport.Row(t.weight(), q.describe(), WeightError.relative(rowsOf(d, t.kAxis()), enc.decode(q)),
+                    q.numel(), d.storageBytes(), q.storageBytes()));
+            weights.put(t.weight(), q);
+            progress.update(++done, t.node());
+        }
+        progress.end();
+        return new QuantReport(model.withWeights(weights), method, rows);
+    }
+
+    /** The [N][K] floats of a dense weight whose reduction axis is {@code kAxis}. */
+    public static float[] rowsOf(DenseWeight d, int kAxis) {
+        float[] a = d.tensor().toFloatArray();
+        if (kAxis == 1) return a;
+        long[] s = d.tensor().shape();
+        int k = (int) s[0], n = (int) s[1];
+        float[] o = new float[a.length];
+        for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) o[j * k + p] = a[p * n + j];
+        return o;
+    }
+}
