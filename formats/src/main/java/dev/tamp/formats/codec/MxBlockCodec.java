@@ -40,33 +40,27 @@ public final class MxBlockCodec {
      * @throws IllegalArgumentException naming the index of a non-finite value
      */
     public void quantizeRow(float[] x, int off, int k, byte[] codes, int codesOff, byte[] scales, int scalesOff) {
-        int[] block = new int[blockSize];
         int nb = blocks(k);
-        int[] rowCodes = new int[paddedLength(k)];
+        int bits = format.bits();
+        java.util.Arrays.fill(codes, codesOff, codesOff + rowBytes(k), (byte) 0);
         for (int b = 0; b < nb; b++) {
-            int start = b * blockSize;
-            double amax = 0;
-            for (int i = 0; i < blockSize && start + i < k; i++) {
-                float v = x[off + start + i];
-                if (!Float.isFinite(v)) throw new IllegalArgumentException("non-finite value " + v + " at index " + (start + i));
+            int start = b * blockSize, end = Math.min(k, start + blockSize);
+            float amax = 0;
+            for (int i = start; i < end; i++) {
+                float v = x[off + i];
+                if (!Float.isFinite(v)) throw new IllegalArgumentException("non-finite value " + v + " at index " + i);
                 amax = Math.max(amax, Math.abs(v));
             }
-            int scaleByte;
             if (amax == 0) {
-                scaleByte = 0;
-                java.util.Arrays.fill(block, 0);
-            } else {
-                scaleByte = E8M0.encode(rule.exponent(amax, format, codec));
-                // x · 2^−se is exact in float: the block's scaled values stay within the element range
-                float inv = Math.scalb(1.0f, -(scaleByte - 127));
-                for (int i = 0; i < blockSize; i++) {
-                    block[i] = start + i < k ? codec.encodeFloat(x[off + start + i] * inv) : 0;
-                }
+                scales[scalesOff + b] = 0; // codes stay 0
+                continue;
             }
+            int scaleByte = E8M0.encode(rule.exponent(amax, format, codec));
             scales[scalesOff + b] = (byte) scaleByte;
-            System.arraycopy(block, 0, rowCodes, start, blockSize);
+            // x · 2^−se is exact in float: the block's scaled values stay within the element range
+            float inv = Math.scalb(1.0f, -(scaleByte - 127));
+            for (int i = start; i < end; i++) Packing.put(codes, codesOff, i, bits, codec.encodeFloat(x[off + i] * inv));
         }
-        Packing.pack(rowCodes, rowCodes.length, format.bits(), codes, codesOff);
     }
 
     /** Decodes a row of k values from packed codes and scales. */

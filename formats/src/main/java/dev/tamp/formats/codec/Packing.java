@@ -39,6 +39,18 @@ public final class Packing {
         }
     }
 
+    /**
+     * ORs code {@code i} into a zeroed row at byte {@code off}: element i occupies bits i·b .. i·b+b−1 of the
+     * row read as a little-endian bit stream, which is exactly the layout {@link #pack} writes for 4, 6 and 8 bits.
+     */
+    public static void put(byte[] out, int off, int i, int bits, int code) {
+        long bitPos = (long) i * bits;
+        int at = off + (int) (bitPos >>> 3), shift = (int) (bitPos & 7);
+        int v = (code & ((1 << bits) - 1)) << shift;
+        out[at] |= (byte) v;
+        if (shift + bits > 8) out[at + 1] |= (byte) (v >>> 8);
+    }
+
     /** Reads code {@code i} of a row starting at byte {@code off}. */
     public static int get(java.nio.ByteBuffer buf, int off, int i, int bits) {
         switch (bits) {
