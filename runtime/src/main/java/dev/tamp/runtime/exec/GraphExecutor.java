@@ -48,7 +48,8 @@ public final class GraphExecutor implements Session {
         if (graph == null) throw new UnsupportedModelException(model.source() + ": has no graph to execute");
         long opset = model.opsets().getOrDefault("", model.opsets().getOrDefault("ai.onnx", 17L));
         this.ctx = new OpContext(opset, kernels, parallel);
-        this.order = topologicalOrder(graph, model.weights().keySet());
+        this.order = Boolean.getBoolean("tamp.noFusion") ? topologicalOrder(graph, model.weights().keySet())
+                : LayerNormFusion.apply(topologicalOrder(graph, model.weights().keySet()), model.weights());
         this.ops = new Op[order.size()];
         for (int i = 0; i < order.size(); i++) {
             Node n = order.get(i);
