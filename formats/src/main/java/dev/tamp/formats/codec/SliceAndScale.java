@@ -67,7 +67,8 @@ public final class SliceAndScale {
         }
         int target = E8M0.encode(ScaleRule.FLOOR.exponent(amax, to, t));
         double inv = Math.scalb(1.0, -(target - 127));
-        for (int i = 0; i < n; i++) out[outOff + i] = t.encode(v[i] * inv);
+        // v·2^−se is exact in double and, being a scaled target-range value, exactly a float: use the fast path
+        for (int i = 0; i < n; i++) out[outOff + i] = t.encodeFloat((float) (v[i] * inv));
         return target;
     }
 }
