@@ -69,6 +69,10 @@ public final class EvalCommand implements Callable<Integer> {
         Backend b = Backends.of(backend);
         LoadedModel cand = LoadedModel.load(model, tokenizer, progress);
         LoadedModel ref = reference == null ? null : LoadedModel.load(reference, tokenizer, progress);
+        if (ref != null && ref.isDecoder() != cand.isDecoder()) {
+            throw new dev.tamp.core.error.BadInputException(model + " is " + (cand.isDecoder() ? "a decoder" : "an encoder") + " but reference "
+                    + reference + " is " + (ref.isDecoder() ? "a decoder" : "an encoder") + "; compare like with like");
+        }
         ObjectNode metrics = Json.object();
         if (cand.isDecoder()) {
             try (Generator c = new Generator(cand.runnable(), b);

@@ -34,7 +34,7 @@ public final class TorchBackend implements Backend {
         if (deviceName.equals("cuda") || deviceName.startsWith("cuda")) {
             if (engine.getGpuCount() <= 0) {
                 throw new UnsupportedModelException("torch:cuda requested but libtorch sees no CUDA device (this build bundles the CPU "
-                        + "libtorch; build with -Pcuda or set PYTORCH_LIBRARY_PATH to a CUDA libtorch " + engine.getVersion() + ")");
+                        + "libtorch; set PYTORCH_LIBRARY_PATH to a CUDA build of libtorch " + engine.getVersion() + ")");
             }
             return Device.gpu(0);
         }
