@@ -48,8 +48,9 @@ public final class GraphExecutor implements Session {
         if (graph == null) throw new UnsupportedModelException(model.source() + ": has no graph to execute");
         long opset = model.opsets().getOrDefault("", model.opsets().getOrDefault("ai.onnx", 17L));
         this.ctx = new OpContext(opset, kernels, parallel);
-        this.order = Boolean.getBoolean("tamp.noFusion") ? topologicalOrder(graph, model.weights().keySet())
-                : LayerNormFusion.apply(topologicalOrder(graph, model.weights().keySet()), model.weights());
+        List<Node> sorted = topologicalOrder(graph, model.weights().keySet());
+        this.order = Boolean.getBoolean("tamp.noFusion") ? sorted
+                : GeluAndBiasFusion.apply(LayerNormFusion.apply(sorted, model.weights()), model.weights());
         this.ops = new Op[order.size()];
         for (int i = 0; i < order.size(); i++) {
             Node n = order.get(i);
@@ -89,7 +90,7 @@ public final class GraphExecutor implements Session {
     private static Integer linearKAxis(Node n, String name, EncodedTensor w) {
         if (n.inputs().size() < 2 || !n.inputs().get(1).equals(name) || n.inputs().get(0).equals(name)) return null;
         if (w.shape().length != 2) return null;
-        if (n.opType().equals("MatMul")) return 0;
+        if (n.opType().equals("MatMul") || n.opType().equals("MatMulBias")) return 0;
         if (n.opType().equals("Gemm")) return n.intAttr("transB", 0) != 0 ? 1 : 0;
         return null;
     }

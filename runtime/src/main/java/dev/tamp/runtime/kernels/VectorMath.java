@@ -38,6 +38,14 @@ public final class VectorMath {
         for (; i < to; i++) out[i] = erf(in[i]);
     }
 
+    /** out[i] = 0.5·x·(1 + erf(x/√2)) for i in [from, to): exact GELU, one pass. */
+    public static void gelu(float[] in, float[] out, int from, int to) {
+        final float invSqrt2 = (float) (1 / Math.sqrt(2));
+        for (int i = from; i < to; i++) out[i] = in[i] * invSqrt2;
+        erf(out, out, from, to);
+        for (int i = from; i < to; i++) out[i] = 0.5f * in[i] * (1f + out[i]);
+    }
+
     /** Softmax of each contiguous row of length n in [rowFrom, rowTo), in place. */
     public static void softmaxRows(float[] x, int n, int rowFrom, int rowTo) {
         for (int r = rowFrom; r < rowTo; r++) {

@@ -66,6 +66,13 @@ final class ElementwiseOps {
             return new Value[] {Value.floats(o, x.shape)};
         });
         ops.put("Where", (n, in, c) -> new Value[] {where(n, in)});
+        ops.put("Gelu", (n, in, c) -> {
+            if (!n.stringAttr("approximate", "none").equals("none")) throw OpContext.error(n, "only the exact (erf) Gelu is supported");
+            Value x = floatInput(n, in, 0);
+            float[] o = new float[x.size()];
+            c.parallel().forRange(o.length, 4096, (from, to) -> VectorMath.gelu(x.floats, o, from, to));
+            return new Value[] {Value.floats(o, x.shape)};
+        });
         ops.put("Identity", (n, in, c) -> new Value[] {OpContext.require(n, in, 0)});
     }
 

@@ -37,6 +37,19 @@ final class LinearOps {
         return new Value[] {batchedMatmul(n, a, b, c)};
     }
 
+    /** tamp.MatMulBias(x, W, b): a weight MatMul with its bias add fused in (prepare-time rewrite). */
+    static Value[] matmulBias(Node n, Value[] in, OpContext c) {
+        Value y = matmul(n, in, c)[0];
+        Value b = ElementwiseOps.floatInput(n, in, 2);
+        int cols = y.shape[y.rank() - 1];
+        if (b.size() != cols) throw OpContext.error(n, "bias of " + b.size() + " for " + cols + " outputs");
+        float[] o = y.floats, bias = b.floats;
+        c.parallel().forRange(o.length / cols, 64, (from, to) -> {
+            for (int r = from; r < to; r++) for (int j = 0; j < cols; j++) o[r * cols + j] += bias[j];
+        });
+        return new Value[] {y};
+    }
+
     static Value batchedMatmul(Node n, Value a, Value b, OpContext c) {
         if (a.rank() < 1 || b.rank() < 1) throw OpContext.error(n, "scalar operands");
         int[] as = a.rank() == 1 ? new int[] {1, a.shape[0]} : a.shape;

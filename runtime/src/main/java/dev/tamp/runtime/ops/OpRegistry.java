@@ -22,6 +22,7 @@ public final class OpRegistry {
     private OpRegistry() {}
 
     public static Op get(String domain, String opType) {
+        if ("tamp".equals(domain)) return opType.equals("MatMulBias") ? LinearOps::matmulBias : null;
         if (domain != null && !domain.isEmpty() && !domain.equals("ai.onnx")) return null;
         return OPS.get(opType);
     }

@@ -6,8 +6,8 @@ import dev.tamp.core.ir.Model;
 import dev.tamp.runtime.RuntimeTestModels;
 import org.junit.jupiter.api.Test;
 
-/** The spelled-out LayerNorms of the MiniLM and BGE exports are fused into single nodes (numerics: OrtAgreementTest). */
-class LayerNormFusionTest {
+/** The spelled-out LayerNorms, GELUs and bias adds of the MiniLM and BGE exports are fused (numerics: OrtAgreementTest). */
+class GraphFusionTest {
     @Test
     void everyDecomposedLayerNormIsFused() {
         for (Model m : new Model[] {RuntimeTestModels.miniLm(), RuntimeTestModels.bge()}) {
@@ -17,7 +17,11 @@ class LayerNormFusionTest {
                 long sqrt = g.nodes().stream().filter(n -> n.opType().equals("Sqrt")).count();
                 assertEquals(2L * layers + 1, fused, "embedding LN + two per layer");
                 assertEquals(0, sqrt, "no Sqrt left from decomposed LayerNorms");
-                assertEquals(m.graph().nodes().size() - 8 * fused, g.nodes().size());
+                long gelu = g.nodes().stream().filter(n -> n.opType().equals("Gelu")).count();
+                long bias = g.nodes().stream().filter(n -> n.opType().equals("MatMulBias")).count();
+                assertEquals(layers, gelu, "one GELU per layer");
+                assertEquals(6L * layers, bias, "q, k, v, attention output, intermediate, output");
+                assertEquals(m.graph().nodes().size() - 8 * fused - 4 * gelu - bias, g.nodes().size());
             }
         }
     }
