@@ -30,9 +30,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads an ONNX model: the file is memory-mapped and parsed with aliasing, so initializer bytes stay views
- * of the mapping (no copy of a 100 MB model onto the heap). Protobuf's nesting limit stays at its default,
- * so deeply nested input fails cleanly.
+ * Reads an ONNX model ({@code *.onnx}) into the IR: graph, initializers as dense weights in file order,
+ * opsets, model fields as config, an architecture guess, and the tokenizer found beside the file.
+ *
+ * <p>The file is memory-mapped and decoded with aliasing. protobuf-java 4.x has no decoder that reads a
+ * mapped buffer in place, so the protobuf (at most 2 GiB) is copied onto the heap once and inline
+ * initializers are views of that copy — one copy, not two. Weights stored as external data stay
+ * memory-mapped. Protobuf's nesting limit (100) stays at its default, so deeply nested input fails with a
+ * clean error rather than a stack overflow.
  */
 public final class OnnxReader implements CheckpointReader {
     private static final Pattern LAYER = Pattern.compile("(?:layer|layers|h|blocks)[._/](\\d{1,6})[._/]");
@@ -103,6 +108,8 @@ public final class OnnxReader implements CheckpointReader {
         }
         ByteBuffer buf = FileRegions.map(path, 0, size);
         try {
+            // protobuf-java 4.x decodes a direct buffer by copying it once into a private array; with aliasing,
+            // every raw_data then is a view of that array instead of a second copy.
             CodedInputStream in = CodedInputStream.newInstance(buf);
             in.enableAliasing(true);
             in.setSizeLimit(Integer.MAX_VALUE);
