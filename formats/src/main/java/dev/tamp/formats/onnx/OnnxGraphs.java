@@ -1,6 +1,7 @@
 package dev.tamp.formats.onnx;
 
 import com.google.protobuf.ByteString;
+import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Attribute;
 import dev.tamp.core.ir.Graph;
@@ -31,8 +32,13 @@ final class OnnxGraphs {
     /**
      * Converts a graph; graph inputs that are initializers are dropped (they are weights). Initializers of
      * nested subgraphs become Constant nodes at the start of the subgraph, since IR subgraphs carry no weights.
+     * {@code baseDir} is where external data may be read from, or null to refuse it.
      */
     static Graph fromProto(GraphProto gp, Path file, Path baseDir, boolean nested) {
+        if (gp.getSparseInitializerCount() > 0) {
+            throw new UnsupportedModelException(file + ": graph " + OnnxTensors.oneLine(gp.getName())
+                    + " has sparse initializers, which tamp does not support");
+        }
         Set<String> initNames = new HashSet<>();
         for (TensorProto t : gp.getInitializerList()) initNames.add(t.getName());
         List<Node> nodes = new ArrayList<>();
@@ -53,7 +59,12 @@ final class OnnxGraphs {
 
     private static Node node(NodeProto np, Path file, Path baseDir) {
         Map<String, Attribute> attrs = new LinkedHashMap<>();
-        for (AttributeProto a : np.getAttributeList()) attrs.put(a.getName(), attribute(a, np, file, baseDir));
+        for (AttributeProto a : np.getAttributeList()) {
+            if (attrs.put(a.getName(), attribute(a, np, file, baseDir)) != null) {
+                throw BadInputException.inFile(file, "node " + OnnxTensors.oneLine(label(np)) + " has attribute "
+                        + OnnxTensors.oneLine(a.getName()) + " twice");
+            }
+        }
         return new Node(np.getName(), np.getOpType(), np.getDomain(), np.getInputList(), np.getOutputList(), attrs);
     }
 
@@ -72,8 +83,11 @@ final class OnnxGraphs {
             }
             case INTS -> new Attribute.Ints(a.getIntsList().stream().mapToLong(Long::longValue).toArray());
             case STRINGS -> new Attribute.Strs(a.getStringsList().stream().map(s -> s.toString(StandardCharsets.UTF_8)).toList());
-            default -> throw new UnsupportedModelException(file + ": node " + label(np) + " (" + np.getOpType() + ") has attribute "
-                    + a.getName() + " of type " + type + ", which tamp does not support");
+            case UNDEFINED -> throw BadInputException.inFile(file, "node " + OnnxTensors.oneLine(label(np)) + " has attribute "
+                    + OnnxTensors.oneLine(a.getName()) + " with no type and no value");
+            default -> throw new UnsupportedModelException(file + ": node " + OnnxTensors.oneLine(label(np)) + " ("
+                    + OnnxTensors.oneLine(np.getOpType()) + ") has attribute " + OnnxTensors.oneLine(a.getName()) + " of type "
+                    + type + ", which tamp does not support");
         };
     }
 
@@ -87,6 +101,10 @@ final class OnnxGraphs {
         if (a.getFloatsCount() > 0) return AttributeProto.AttributeType.FLOATS;
         if (a.getIntsCount() > 0) return AttributeProto.AttributeType.INTS;
         if (a.getStringsCount() > 0) return AttributeProto.AttributeType.STRINGS;
+        if (a.getTensorsCount() > 0) return AttributeProto.AttributeType.TENSORS;
+        if (a.getGraphsCount() > 0) return AttributeProto.AttributeType.GRAPHS;
+        if (a.hasSparseTensor() || a.getSparseTensorsCount() > 0) return AttributeProto.AttributeType.SPARSE_TENSOR;
+        if (a.hasTp() || a.getTypeProtosCount() > 0) return AttributeProto.AttributeType.TYPE_PROTO;
         return AttributeProto.AttributeType.UNDEFINED;
     }
 
