@@ -15,7 +15,9 @@ import dev.tamp.runtime.pipeline.Generator;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import dev.tamp.cli.support.RuntimeOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -24,7 +26,7 @@ import picocli.CommandLine.Spec;
         description = {"Collect calibration statistics once, for every method: per-input-channel absmax, mean |x| and norms, "
                 + "and the XᵀX Gram matrix (float64) of every linear layer's input, padding excluded.",
                 "Text comes from the bundled public-domain corpora (calibration split; the held-out split is never used) "
-                + "or --data FILE|DIR (.txt, .jsonl with a \"text\" field). Decoders without a tokenizer are calibrated on "
+                + "or --data FILE|DIR (.txt, .jsonl with a \"text\" field). Decoders without a rt.tokenizer are calibrated on "
                 + "sequences sampled from the model itself."},
         footer = {"", "Examples:", "  tamp calibrate minilm -o minilm.stats", "  tamp calibrate bge --samples 1024 --data my-corpus/ -o bge.stats",
                 "  tamp calibrate stories260k --samples 64 --seq-len 128 -o stories.stats"})
@@ -47,19 +49,18 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--no-gram", description = "Skip the XᵀX matrices (only AWQ/SmoothQuant/Wanda statistics).")
     boolean noGram;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE") Path tokenizer;
 
-    @Option(names = "--backend", paramLabel = "NAME") String backend;
 
-    @Option(names = "--batch-size", defaultValue = "32") int batchSize;
+
+    @Mixin RuntimeOptions rt;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
-        LoadedModel lm = LoadedModel.load(model, tokenizer, progress);
-        Backend b = Backends.of(backend);
+        LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
+        Backend b = Backends.of(rt.backend);
         Model m = lm.runnable();
         CalibrationStats stats;
         if (lm.isDecoder() && lm.model.tokenizerJson() == null) {
@@ -71,7 +72,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         } else {
             List<TextCorpus.Document> docs = data != null ? TextCorpus.fromPath(data) : TextCorpus.bundled(TextCorpus.Split.CALIBRATION);
             List<String> texts = CalibrationSampler.sample(docs, CalibrationSampler.Mode.SENTENCE, samples, seed, 0);
-            stats = Calibrator.encoder(m, b, lm.tokenizer(), texts, seqLen, batchSize, !noGram, progress);
+            stats = Calibrator.encoder(m, b, lm.tokenizer(), texts, seqLen, rt.batchSize, !noGram, progress);
         }
         stats.info().put("seed", Long.toString(seed));
         stats.info().put("model_sha256", lm.model.provenance().isEmpty() ? "" : lm.model.provenance().get(0).options().getOrDefault("sha256", ""));

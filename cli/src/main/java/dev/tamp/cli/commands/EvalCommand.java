@@ -15,11 +15,12 @@ import dev.tamp.runtime.pipeline.Embedder;
 import dev.tamp.runtime.pipeline.Generator;
 import dev.tamp.runtime.pipeline.Pooling;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import dev.tamp.cli.support.RuntimeOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -36,9 +37,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--reference", paramLabel = "REF", description = "Reference model (e.g. the FP32 original).")
     String reference;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE") Path tokenizer;
 
-    @Option(names = "--backend", paramLabel = "NAME") String backend;
 
     @Option(names = "--pairs", defaultValue = "2000", description = "Retrieval queries (default: ${DEFAULT-VALUE}).")
     int pairs;
@@ -57,18 +56,19 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
 
-    @Option(names = "--batch-size", defaultValue = "32") int batchSize;
 
     @Option(names = "--json", description = "Print one JSON document {\"metrics\": {...}}.") boolean json;
+
+    @Mixin RuntimeOptions rt;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
-        Backend b = Backends.of(backend);
-        LoadedModel cand = LoadedModel.load(model, tokenizer, progress);
-        LoadedModel ref = reference == null ? null : LoadedModel.load(reference, tokenizer, progress);
+        Backend b = Backends.of(rt.backend);
+        LoadedModel cand = LoadedModel.load(model, rt.tokenizer, progress);
+        LoadedModel ref = reference == null ? null : LoadedModel.load(reference, rt.tokenizer, progress);
         if (ref != null && ref.isDecoder() != cand.isDecoder()) {
             throw new dev.tamp.core.error.BadInputException(model + " is " + (cand.isDecoder() ? "a decoder" : "an encoder") + " but reference "
                     + reference + " is " + (ref.isDecoder() ? "a decoder" : "an encoder") + "; compare like with like");
@@ -90,17 +90,17 @@ public final class EvalCommand implements Callable<Integer> {
             Pooling pooling = Pooling.forModel(cand.model);
             try (Embedder e = new Embedder(cand.runnable(), b, cand.tokenizer(), pooling, 0)) {
                 progress.info("retrieval: " + pairs + " KJV queries, pool " + Math.max(pool, pairs));
-                EmbeddingMetrics.Retrieval rr = EncoderEvaluation.retrieval(e, pairs, Math.max(pool, pairs), seed, batchSize);
+                EmbeddingMetrics.Retrieval rr = EncoderEvaluation.retrieval(e, pairs, Math.max(pool, pairs), seed, rt.batchSize);
                 metrics.put("recall_at_1", rr.recallAt1());
                 metrics.put("mrr", rr.mrr());
                 metrics.put("queries", rr.queries());
                 metrics.put("pool", rr.pool());
                 if (ref != null) {
                     List<String> held = EncoderEvaluation.heldOutSentences(sentences, seed);
-                    float[][] got = e.embed(held, batchSize, ExecutionListener.NONE);
+                    float[][] got = e.embed(held, rt.batchSize, ExecutionListener.NONE);
                     float[][] want;
                     try (Embedder re = new Embedder(ref.runnable(), b, ref.tokenizer(), Pooling.forModel(ref.model), 0)) {
-                        want = re.embed(held, batchSize, ExecutionListener.NONE);
+                        want = re.embed(held, rt.batchSize, ExecutionListener.NONE);
                     }
                     EmbeddingMetrics.CosineStats cs = EmbeddingMetrics.cosineStats(got, want);
                     metrics.put("cosine_mean", cs.mean());

@@ -12,12 +12,12 @@ import dev.tamp.quantizers.mx.MxOptions;
 import dev.tamp.quantizers.mx.MxQuantizer;
 import dev.tamp.quantizers.QuantReport;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import dev.tamp.cli.support.IgnoreOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -42,8 +42,7 @@ public final class MxCommand implements Callable<Integer> {
     @Option(names = "--mx-scale", defaultValue = "floor", description = "Scale rule: floor (OCP), even, rceil (default: ${DEFAULT-VALUE}).")
     ScaleRule scaleRule;
 
-    @Option(names = "--ignore", paramLabel = "PATTERN", description = "Keep matching weights/layers in float (glob, or /regex/); repeatable.")
-    List<String> ignore = new ArrayList<>();
+    @Mixin IgnoreOptions ignore;
 
     @Option(names = "--json", description = "Print the per-layer report as one JSON document.") boolean json;
 
@@ -53,13 +52,13 @@ public final class MxCommand implements Callable<Integer> {
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, null, progress);
-        QuantReport r = MxQuantizer.quantize(lm.model, new MxOptions(format, blockSize, scaleRule, ignore), progress);
+        QuantReport r = MxQuantizer.quantize(lm.model, new MxOptions(format, blockSize, scaleRule, ignore.patterns), progress);
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("format", format.cliName());
         opts.put("block_size", Integer.toString(blockSize));
         opts.put("mx_scale", scaleRule.name().toLowerCase());
         opts.put("mx_rounding", "rne");
-        opts.put("ignore", String.join(",", ignore));
+        opts.put("ignore", String.join(",", ignore.patterns));
         TpkModelWriter.write(r.model().withStep(Provenance.step("mx", opts)), output);
         QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
         return 0;

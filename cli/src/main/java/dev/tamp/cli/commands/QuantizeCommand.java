@@ -10,12 +10,12 @@ import dev.tamp.quantizers.QuantReport;
 import dev.tamp.quantizers.rtn.RtnOptions;
 import dev.tamp.quantizers.rtn.RtnQuantizer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import dev.tamp.cli.support.IgnoreOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -45,8 +45,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--asym", description = "Asymmetric with zero points (default: symmetric for 8 bits, asymmetric for 4).")
     Boolean asym;
 
-    @Option(names = "--ignore", paramLabel = "PATTERN", description = "Keep matching weights/layers in float (glob, or /regex/); repeatable.")
-    List<String> ignore = new ArrayList<>();
+    @Mixin IgnoreOptions ignore;
 
     @Option(names = "--json", description = "Print the per-layer report as one JSON document.") boolean json;
 
@@ -60,7 +59,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         boolean symmetric = asym == null ? bits == 8 : !asym;
         RtnOptions o;
         try {
-            o = new RtnOptions(bits, symmetric, group, ignore);
+            o = new RtnOptions(bits, symmetric, group, ignore.patterns);
         } catch (IllegalArgumentException e) {
             throw new dev.tamp.core.error.BadInputException(e.getMessage());
         }
@@ -72,7 +71,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         opts.put("bits", Integer.toString(bits));
         opts.put("group", Integer.toString(group));
         opts.put("symmetric", Boolean.toString(symmetric));
-        opts.put("ignore", String.join(",", ignore));
+        opts.put("ignore", String.join(",", ignore.patterns));
         TpkModelWriter.write(r.model().withStep(Provenance.step("quantize", opts)), output);
         QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
         return 0;

@@ -22,7 +22,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import dev.tamp.cli.support.RuntimeOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -44,11 +46,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--input", paramLabel = "FILE", description = "A file with one text per line.")
     Path input;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json to use instead of the model's.")
-    Path tokenizer;
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "java (default), torch, torch:cuda.")
-    String backend;
 
     @Option(names = "--pooling", paramLabel = "MODE", description = "mean or cls (default: the model's own).")
     Pooling pooling;
@@ -56,8 +54,6 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "0", description = "Truncate texts to this many tokens (default: the tokenizer's).")
     int maxLength;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Texts per batch (default: ${DEFAULT-VALUE}).")
-    int batchSize;
 
     @Option(names = "--tokens", split = ",", paramLabel = "ID", description = "Decoder prompt token ids (default: 1, the BOS id).")
     long[] prompt;
@@ -78,14 +74,16 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON document ({\"embeddings\": ...} or {\"tokens\": ...}).")
     boolean json;
 
+    @Mixin RuntimeOptions rt;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
-        LoadedModel lm = LoadedModel.load(model, tokenizer, progress);
+        LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
         if (as != null) lm = lm.with(dev.tamp.quantizers.mx.MxSlicer.slice(lm.model, as, progress).model());
-        Backend b = Backends.of(backend);
+        Backend b = Backends.of(rt.backend);
         PrintWriter out = spec.commandLine().getOut();
         if (lm.isDecoder()) {
             long[] p = prompt == null || prompt.length == 0 ? new long[] {1} : prompt;
@@ -116,7 +114,7 @@ public final class RunCommand implements Callable<Integer> {
         Pooling pool = pooling != null ? pooling : Pooling.forModel(lm.model);
         float[][] emb;
         try (Embedder e = new Embedder(lm.runnable(), b, lm.tokenizer(), pool, maxLength)) {
-            emb = e.embed(all, batchSize, ExecutionListener.NONE);
+            emb = e.embed(all, rt.batchSize, ExecutionListener.NONE);
         }
         if (json) {
             ObjectNode o = Json.object();
