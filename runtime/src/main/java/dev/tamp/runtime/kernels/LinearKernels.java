@@ -46,8 +46,10 @@ public final class LinearKernels {
             return kAxis == 0 ? DenseLinearKernel.fromKn(v, rows, cols) : new DenseLinearKernel(v, rows, cols);
         }
         if (w instanceof dev.tamp.core.encoding.MxWeight mx) return TiledDecodeKernel.of(mx);
-        if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g && g.inputScale() == null && g.activationBits() == 0) {
-            return TiledDecodeKernel.of(g);
+        if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g) {
+            if (g.inputScale() == null && g.activationBits() == 0) return TiledDecodeKernel.of(g);
+            return new ActivationQuantizingKernel(TiledDecodeKernel.of(g), g.activationBits(),
+                    g.activationScale(), g.inputScale() == null ? null : g.inputScale().toFloatArray());
         }
         float[] dense = WeightDecoders.decode(name, w);
         int n = (int) EncodedTensor.rows(w.shape(), kAxisOf(w)), k = (int) EncodedTensor.cols(w.shape(), kAxisOf(w));

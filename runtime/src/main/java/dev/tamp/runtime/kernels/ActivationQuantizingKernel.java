@@ -1,0 +1,52 @@
+package dev.tamp.runtime.kernels;
+
+/**
+ * W8A8 execution: the activations entering a quantized weight are multiplied by the optional per-channel input
+ * scale (SmoothQuant's explicit smoothing when nothing upstream absorbs it), then quantized to signed integers
+ * — per token (dynamic: Δ = max|x_row| / 127) or per tensor with a calibrated static Δ — and the product runs on
+ * the quantized values. Products are formed in float on the dequantized integers (q_x·Δ)·(q_w·s_w): equal to the
+ * integer kernel's Σ q_x·q_w scaled once, up to float summation order.
+ */
+final class ActivationQuantizingKernel implements LinearKernel {
+    private final LinearKernel weights;
+    private final int qmax; // 0: no activation quantization (input scale only)
+    private final float staticScale;
+    private final float[] inputScale;
+
+    ActivationQuantizingKernel(LinearKernel weights, int bits, float staticScale, float[] inputScale) {
+        this.weights = weights;
+        this.qmax = bits == 0 ? 0 : (1 << (bits - 1)) - 1;
+        this.staticScale = staticScale;
+        this.inputScale = inputScale;
+    }
+
+    @Override public int inFeatures() { return weights.inFeatures(); }
+
+    @Override public int outFeatures() { return weights.outFeatures(); }
+
+    @Override
+    public void forward(float[] x, int rows, float[] out, Parallel parallel) {
+        int k = inFeatures();
+        float[] q = new float[rows * k];
+        parallel.forRange(rows, 16, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * k;
+                float amax = 0;
+                for (int j = 0; j < k; j++) {
+                    float v = inputScale == null ? x[o + j] : x[o + j] * inputScale[j];
+                    q[o + j] = v;
+                    amax = Math.max(amax, Math.abs(v));
+                }
+                if (qmax == 0) continue;
+                float d = staticScale > 0 ? staticScale : (amax == 0 ? 1f : amax / qmax);
+                for (int j = 0; j < k; j++) q[o + j] = (float) Math.max(-qmax, Math.min(qmax, Math.rint(q[o + j] / d))) * d;
+            }
+        });
+        weights.forward(q, rows, out, parallel);
+    }
+
+    @Override
+    public float[] denseWeight() {
+        return weights.denseWeight();
+    }
+}
