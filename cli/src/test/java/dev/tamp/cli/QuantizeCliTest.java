@@ -32,10 +32,26 @@ class QuantizeCliTest {
     }
 
     @Test
+    void smoothQuantW8a8OnMiniLmFromSavedStatistics() throws Exception {
+        Path stats = tmp.resolve("minilm.stats"), out = tmp.resolve("w8a8.tpk");
+        assertEquals(0, tamp("calibrate", "minilm", "--samples", "32", "--no-gram", "-o", stats.toString()).code());
+        CliTest.Run r = tamp("quantize", "minilm", "--method", "smoothquant", "--stats", stats.toString(), "-o", out.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("int8a8-sym-ch", Json.parse(r.out()).get("layers").get(0).get("encoding").asText());
+        assertTrue(Json.parse(r.out()).get("layers").get(0).get("detail").asText().startsWith("smooth explicit α=0.50"),
+                "reports how each group was smoothed: " + r.out());
+        JsonNode e = Json.parse(tamp("eval", out.toString(), "--reference", "minilm", "--pairs", "50", "--sentences", "32", "--json").out());
+        double c = e.get("metrics").get("cosine_mean").asDouble();
+        assertTrue(c > 0.99, "W8A8 cosine " + c);
+    }
+
+    @Test
     void unavailableMethodAndBadBits() {
         CliTest.Run awq = tamp("quantize", "minilm", "--method", "awq", "-o", tmp.resolve("a.tpk").toString());
         assertEquals(3, awq.code());
         assertTrue(awq.err().contains("awq"), awq.err());
+        CliTest.Run alpha = tamp("quantize", "minilm", "--method", "smoothquant", "--alpha", "1.5", "--samples", "4", "-o", tmp.resolve("c.tpk").toString());
+        assertEquals(2, alpha.code(), alpha.err());
         CliTest.Run bits = tamp("quantize", "minilm", "--method", "rtn", "--bits", "3", "-o", tmp.resolve("b.tpk").toString());
         assertEquals(2, bits.code());
         assertTrue(bits.err().contains("--bits"), bits.err());

@@ -43,7 +43,7 @@ public final class LinearWeightRewriter {
                 throw new BadInputException(model.source() + ": weight " + t.weight() + " " + e.getMessage());
             }
             rows.add(new QuantReport.Row(t.weight(), q.describe(), WeightError.relative(rowsOf(d, t.kAxis()), enc.decode(q)),
-                    q.numel(), d.storageBytes(), q.storageBytes()));
+                    q.numel(), d.storageBytes(), q.storageBytes(), null));
             weights.put(t.weight(), q);
             progress.update(++done, t.node());
         }

@@ -5,5 +5,7 @@ import java.util.List;
 
 /** What a weight quantizer did: the new model and, per weight, its encoding, weight error and size. */
 public record QuantReport(Model model, String method, List<Row> rows) {
-    public record Row(String weight, String encoding, double relativeWeightError, long elements, long bytesBefore, long bytesAfter) {}
+    /** One weight; {@code detail} says what a method chose for it (e.g. SmoothQuant's route and scale range), or null. */
+    public record Row(String weight, String encoding, double relativeWeightError, long elements, long bytesBefore, long bytesAfter,
+                      String detail) {}
 }

@@ -1,19 +1,14 @@
 package dev.tamp.cli.commands;
 
 import dev.tamp.cli.support.Backends;
+import dev.tamp.cli.support.CalibrationRunner;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.runtime.calib.CalibrationStats;
-import dev.tamp.runtime.calib.Calibrator;
 import dev.tamp.runtime.calib.StatsFile;
-import dev.tamp.runtime.data.CalibrationSampler;
-import dev.tamp.runtime.data.TextCorpus;
-import dev.tamp.runtime.eval.DecoderEvaluation;
 import dev.tamp.runtime.exec.Backend;
-import dev.tamp.runtime.pipeline.Generator;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import dev.tamp.cli.support.RuntimeOptions;
 import picocli.CommandLine.Command;
@@ -61,20 +56,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
         Backend b = Backends.of(rt.backend);
-        Model m = lm.runnable();
-        CalibrationStats stats;
-        if (lm.isDecoder() && lm.model.tokenizerJson() == null) {
-            long[][] seqs;
-            try (Generator g = new Generator(m, b)) {
-                seqs = DecoderEvaluation.sample(g, samples, seqLen, seed);
-            }
-            stats = Calibrator.decoder(m, b, seqs, !noGram, progress);
-        } else {
-            List<TextCorpus.Document> docs = data != null ? TextCorpus.fromPath(data) : TextCorpus.bundled(TextCorpus.Split.CALIBRATION);
-            List<String> texts = CalibrationSampler.sample(docs, CalibrationSampler.Mode.SENTENCE, samples, seed, 0);
-            stats = Calibrator.encoder(m, b, lm.tokenizer(), texts, seqLen, rt.batchSize, !noGram, progress);
-        }
-        stats.info().put("seed", Long.toString(seed));
+        CalibrationStats stats = CalibrationRunner.run(lm, b, data, samples, seqLen, seed, rt.batchSize, !noGram, progress);
         stats.info().put("model_sha256", lm.model.provenance().isEmpty() ? "" : lm.model.provenance().get(0).options().getOrDefault("sha256", ""));
         StatsFile.write(output, stats);
         progress.info("wrote " + output + " (" + stats.byInput().size() + " linear inputs, " + stats.info().get("tokens") + " tokens)");

@@ -33,6 +33,7 @@ public final class QuantReportPrinter {
                 l.put("encoding", row.encoding());
                 if (!Double.isNaN(row.relativeWeightError())) l.put("relative_weight_error", row.relativeWeightError());
                 l.put("bytes", row.bytesAfter());
+                if (row.detail() != null) l.put("detail", row.detail());
             }
             out.println(Json.pretty(o));
         } else {

@@ -38,9 +38,15 @@ public final class SmoothQuantizer {
             weights.put(r.weight(), new IntGroupedWeight(g.shape(), g.kAxis(), g.bits(), g.symmetric(), g.groupSize(), g.codes(),
                     g.scales(), g.zeroPoints(), g.inputScale(), 8, 0f, g.layout()));
         }
+        Map<String, String> detail = new LinkedHashMap<>();
+        for (SmoothQuant.Group g : groups) {
+            String d = String.format(java.util.Locale.ROOT, "smooth %s α=%.2f s∈[%.3g, %.3g]", g.route(), alpha, g.minScale(), g.maxScale());
+            for (String w : g.weights()) detail.put(w, d);
+        }
         List<QuantReport.Row> rows = new ArrayList<>();
         for (QuantReport.Row r : w8.rows()) {
-            rows.add(new QuantReport.Row(r.weight(), "int8a8-sym-ch", r.relativeWeightError(), r.elements(), r.bytesBefore(), r.bytesAfter()));
+            rows.add(new QuantReport.Row(r.weight(), "int8a8-sym-ch", r.relativeWeightError(), r.elements(), r.bytesBefore(), r.bytesAfter(),
+                    detail.getOrDefault(r.weight(), "not smoothed")));
         }
         return new Result(new QuantReport(w8.model().withWeights(weights), "smoothquant", rows), groups);
     }

@@ -1,0 +1,40 @@
+package dev.tamp.cli.support;
+
+import dev.tamp.core.ir.Model;
+import dev.tamp.core.progress.Progress;
+import dev.tamp.runtime.calib.CalibrationStats;
+import dev.tamp.runtime.calib.Calibrator;
+import dev.tamp.runtime.data.CalibrationSampler;
+import dev.tamp.runtime.data.TextCorpus;
+import dev.tamp.runtime.eval.DecoderEvaluation;
+import dev.tamp.runtime.exec.Backend;
+import dev.tamp.runtime.pipeline.Generator;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Calibration as the commands run it: sentences from the bundled calibration split (or --data) for models with a
+ * tokenizer, sequences sampled from the model itself for decoders without one.
+ */
+public final class CalibrationRunner {
+    private CalibrationRunner() {}
+
+    public static CalibrationStats run(LoadedModel lm, Backend backend, Path data, int samples, int seqLen, long seed, int batchSize,
+                                       boolean withGram, Progress progress) {
+        Model m = lm.runnable();
+        CalibrationStats stats;
+        if (lm.isDecoder() && lm.model.tokenizerJson() == null) {
+            long[][] seqs;
+            try (Generator g = new Generator(m, backend)) {
+                seqs = DecoderEvaluation.sample(g, samples, seqLen, seed);
+            }
+            stats = Calibrator.decoder(m, backend, seqs, withGram, progress);
+        } else {
+            List<TextCorpus.Document> docs = data != null ? TextCorpus.fromPath(data) : TextCorpus.bundled(TextCorpus.Split.CALIBRATION);
+            List<String> texts = CalibrationSampler.sample(docs, CalibrationSampler.Mode.SENTENCE, samples, seed, 0);
+            stats = Calibrator.encoder(m, backend, lm.tokenizer(), texts, seqLen, batchSize, withGram, progress);
+        }
+        stats.info().put("seed", Long.toString(seed));
+        return stats;
+    }
+}
