@@ -44,9 +44,6 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--no-gram", description = "Skip the XᵀX matrices (only AWQ/SmoothQuant/Wanda statistics).")
     boolean noGram;
 
-
-
-
     @Mixin RuntimeOptions rt;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;

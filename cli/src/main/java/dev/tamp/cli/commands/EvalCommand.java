@@ -37,8 +37,6 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--reference", paramLabel = "REF", description = "Reference model (e.g. the FP32 original).")
     String reference;
 
-
-
     @Option(names = "--pairs", defaultValue = "2000", description = "Retrieval queries (default: ${DEFAULT-VALUE}).")
     int pairs;
 
@@ -55,7 +53,6 @@ public final class EvalCommand implements Callable<Integer> {
     int seqLen;
 
     @Option(names = "--seed", defaultValue = "0") long seed;
-
 
     @Option(names = "--json", description = "Print one JSON document {\"metrics\": {...}}.") boolean json;
 

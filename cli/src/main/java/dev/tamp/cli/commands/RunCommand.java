@@ -46,14 +46,11 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--input", paramLabel = "FILE", description = "A file with one text per line.")
     Path input;
 
-
-
     @Option(names = "--pooling", paramLabel = "MODE", description = "mean or cls (default: the model's own).")
     Pooling pooling;
 
     @Option(names = "--max-length", defaultValue = "0", description = "Truncate texts to this many tokens (default: the tokenizer's).")
     int maxLength;
-
 
     @Option(names = "--tokens", split = ",", paramLabel = "ID", description = "Decoder prompt token ids (default: 1, the BOS id).")
     long[] prompt;
