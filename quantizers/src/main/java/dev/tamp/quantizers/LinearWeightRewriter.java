@@ -39,8 +39,8 @@ public final class LinearWeightRewriter {
             EncodedTensor q;
             try {
                 q = enc.encode(d, t);
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException(model.source() + ": weight " + t.weight() + " " + e.getMessage());
+            } catch (BadInputException | IllegalArgumentException e) {
+                throw new BadInputException(model.source() + ": weight " + t.weight() + ": " + e.getMessage(), e);
             }
             rows.add(new QuantReport.Row(t.weight(), q.describe(), WeightError.relative(rowsOf(d, t.kAxis()), enc.decode(q)),
                     q.numel(), d.storageBytes(), q.storageBytes(), null));

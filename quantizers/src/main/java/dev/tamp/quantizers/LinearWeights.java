@@ -1,5 +1,6 @@
 package dev.tamp.quantizers;
 
+import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.ir.Node;
 import dev.tamp.runtime.arch.ArchitectureBuilders;
@@ -13,10 +14,12 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Which weights a quantizer touches: the right operands of the graph's linear layers (MatMul/Gemm), minus
- * weights that some other op also reads (a tied embedding feeding Gather) and minus the user's --ignore
- * patterns (globs with * and ?, or regexes when written /like this/), matched against the weight name and
- * the node name.
+ * Which weights a quantizer touches: the right operands of the graph's linear layers (MatMul/Gemm: ONNX
+ * [K][N] initializers have kAxis 0, Gemm with transB kAxis 1), minus weights that some other op also reads
+ * (a tied embedding feeding Gather) and minus the user's --ignore patterns (globs with * and ?, or regexes
+ * when written /like this/), matched against the weight name and the node name. A weight-only model
+ * (no graph) gets the graph of its architecture; when there is no builder for it, every 2-D float
+ * {@code *.weight} tensor is taken as a PyTorch Linear weight [N][K] (kAxis 1), except embeddings and norms.
  */
 public final class LinearWeights {
     /** A selected weight and the orientation of its reduction axis. */
@@ -24,10 +27,18 @@ public final class LinearWeights {
 
     private LinearWeights() {}
 
+    /** Names that mark a 2-D {@code .weight} tensor as something other than a Linear weight. */
+    private static final Pattern NOT_LINEAR = Pattern.compile("(?i)(embed|norm|wte|wpe|(^|[._])ln[._0-9f])");
+
     public static List<Target> select(Model model, List<String> ignore) {
-        Model m = ArchitectureBuilders.ensureGraph(model);
         List<Pattern> patterns = new ArrayList<>();
         for (String p : ignore) patterns.add(compile(p));
+        Model m;
+        try {
+            m = ArchitectureBuilders.ensureGraph(model);
+        } catch (UnsupportedModelException noBuilder) {
+            return byName(model, patterns);
+        }
         Set<String> otherUses = new HashSet<>();
         for (Node n : m.graph().nodes()) {
             for (int i = 0; i < n.inputs().size(); i++) {
@@ -42,6 +53,17 @@ public final class LinearWeights {
             out.putIfAbsent(l.weight(), new Target(l.weight(), l.name(), l.kAxis()));
         }
         return new ArrayList<>(out.values());
+    }
+
+    private static List<Target> byName(Model model, List<Pattern> patterns) {
+        List<Target> out = new ArrayList<>();
+        model.weights().forEach((name, w) -> {
+            if (!name.endsWith(".weight") || w.shape().length != 2 || NOT_LINEAR.matcher(name).find()) return;
+            if (!(w instanceof dev.tamp.core.encoding.DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) return;
+            if (matches(patterns, name)) return;
+            out.add(new Target(name, name, 1));
+        });
+        return out;
     }
 
     static boolean matches(List<Pattern> ps, String s) {

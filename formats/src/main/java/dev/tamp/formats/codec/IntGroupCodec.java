@@ -4,6 +4,7 @@ import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.encoding.Layout;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
+import dev.tamp.core.error.BadInputException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.stream.IntStream;
@@ -12,72 +13,73 @@ import java.util.stream.IntStream;
  * Round-to-nearest integer quantization in groups along K (algorithms.md §0.2), stored as
  * {@link IntGroupedWeight}:
  * <ul>
- *   <li>symmetric: Δ = max|v| / (2^(b−1)−1), q = RNE(v/Δ) in ±(2^(b−1)−1);</li>
- *   <li>asymmetric: Δ = max(max−min, 1e−5) / (2^b−1), zero = clamp(−RNE(min/Δ), 0, 2^b−1),
+ *   <li>symmetric (SmoothQuant fake_quant): Δ = max(max|v|, 1e−5) / (2^(b−1)−1), q = RNE(v/Δ), which lies in
+ *       ±(2^(b−1)−1) by construction;</li>
+ *   <li>asymmetric (AWQ): Δ = max(max−min, 1e−5) / (2^b−1), zero = clamp(−RNE(min/Δ), 0, 2^b−1),
  *       q = clamp(RNE(v/Δ) + zero, 0, 2^b−1), v̂ = (q − zero)·Δ, where [min, max] is widened to include 0
- *       [OURS]: the AWQ reference uses the raw group range, which sends a constant group (range 0) to ~1e−5;
- *       widening changes nothing for groups holding both signs, i.e. virtually every weight group.</li>
+ *       [OURS]: with the raw range of a one-signed group (all weights in [0.5, 0.75], say) the zero point clamps
+ *       and the group decodes far off; widening changes nothing for groups holding both signs, i.e. virtually
+ *       every weight group, and keeps the elementwise error ≤ Δ/2 for all.</li>
  * </ul>
- * A group size that does not divide K leaves a shorter last group; group size K is per output channel.
- * Codes: 8-bit as int8 (symmetric) or uint8 (asymmetric); 4-bit as unsigned nibbles, low nibble first,
- * symmetric codes offset by 8.
+ * RNE is {@link Math#rint} on v/Δ computed in double. A group size that does not divide K leaves a shorter last
+ * group; group size 0 or ≥ K is per output channel. Codes per {@link IntGroupedWeight}: 8-bit as int8
+ * (symmetric) or uint8 (asymmetric); 4-bit as unsigned nibbles, low nibble first (byte i = e[2i] | e[2i+1] << 4),
+ * symmetric codes offset by 8. Scales are the float Δ actually used for decoding.
  */
 public final class IntGroupCodec {
     private IntGroupCodec() {}
 
+    /**
+     * @throws BadInputException "row R: non-finite value V at index I" (the caller adds the tensor name)
+     */
     public static IntGroupedWeight quantize(Tensor t, int kAxis, int bits, boolean symmetric, int groupSize) {
         if (bits != 4 && bits != 8) throw new IllegalArgumentException("only 4- and 8-bit groups are supported, not " + bits);
-        long[] s = t.shape();
-        int n = (int) s[1 - kAxis], k = (int) s[kAxis];
+        FloatRows rows = new FloatRows(t, kAxis);
+        int n = rows.rows(), k = rows.cols();
         int g = groupSize <= 0 || groupSize > k ? k : groupSize;
         int groups = (k + g - 1) / g;
         int rowBytes = (k * bits + 7) / 8;
-        byte[] codes = new byte[n * rowBytes];
+        byte[] codes = new byte[Math.multiplyExact(n, rowBytes)];
         float[] scales = new float[n * groups];
         byte[] zeros = symmetric ? null : new byte[n * groups];
-        Tensor src = kAxis == 0 ? MxMatrix.transposeToRows(t) : t;
         int qmax = symmetric ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
-        IntStream.range(0, n).parallel().forEach(r -> {
-            float[] x = new float[k];
-            MxMatrix.row(src, 1, r, x);
-            int[] q = new int[k];
+        RowTiles.forEach(rows, (r, x, off) -> {
             for (int gi = 0; gi < groups; gi++) {
-                int from = gi * g, to = Math.min(k, from + g);
-                double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY, amax = 0;
+                int from = off + gi * g, to = Math.min(off + k, from + g);
+                float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
                 for (int i = from; i < to; i++) {
-                    if (!Float.isFinite(x[i])) throw new IllegalArgumentException("row " + r + ": non-finite value " + x[i] + " at index " + i);
+                    if (!Float.isFinite(x[i])) throw new BadInputException("non-finite value " + x[i] + " at index " + (i - off));
                     lo = Math.min(lo, x[i]);
                     hi = Math.max(hi, x[i]);
-                    amax = Math.max(amax, Math.abs(x[i]));
                 }
+                float scale;
+                int zero = 0;
                 if (symmetric) {
-                    float scale = amax == 0 ? 1f : (float) (amax / qmax);
-                    scales[r * groups + gi] = scale;
-                    for (int i = from; i < to; i++) q[i] = (int) Math.max(-qmax, Math.min(qmax, Math.rint(x[i] / scale)));
+                    scale = (float) (Math.max(Math.max(-lo, hi), 1e-5) / qmax);
                 } else {
                     lo = Math.min(lo, 0);
                     hi = Math.max(hi, 0);
-                    float scale = (float) (Math.max(hi - lo, 1e-5) / qmax);
-                    int zero = (int) Math.max(0, Math.min(qmax, -Math.rint(lo / scale)));
-                    scales[r * groups + gi] = scale;
+                    scale = (float) (Math.max((double) hi - lo, 1e-5) / qmax);
+                    zero = (int) Math.max(0, Math.min(qmax, -Math.rint(lo / (double) scale)));
                     zeros[r * groups + gi] = (byte) zero;
-                    for (int i = from; i < to; i++) q[i] = (int) Math.max(0, Math.min(qmax, Math.rint(x[i] / scale) + zero));
                 }
-            }
-            int base = r * rowBytes;
-            if (bits == 8) {
-                for (int i = 0; i < k; i++) codes[base + i] = (byte) q[i];
-            } else {
-                for (int i = 0; i < k; i += 2) {
-                    int lo4 = (symmetric ? q[i] + 8 : q[i]) & 0xF;
-                    int hi4 = i + 1 < k ? (symmetric ? q[i + 1] + 8 : q[i + 1]) & 0xF : 0;
-                    codes[base + i / 2] = (byte) (lo4 | hi4 << 4);
+                scales[r * groups + gi] = scale;
+                int lowest = symmetric ? -qmax : 0;
+                for (int i = from; i < to; i++) {
+                    int q = (int) Math.max(lowest, Math.min(qmax, Math.rint(x[i] / (double) scale) + zero));
+                    int col = i - off;
+                    if (bits == 8) {
+                        codes[r * rowBytes + col] = (byte) q;
+                    } else {
+                        int nib = (symmetric ? q + 8 : q) & 0xF;
+                        codes[r * rowBytes + (col >>> 1)] |= (byte) ((col & 1) == 0 ? nib : nib << 4);
+                    }
                 }
             }
         });
         Tensor scaleT = Tensor.ofFloats(scales, n, groups);
         Tensor zeroT = zeros == null ? null : Tensor.ofBytes(DType.U8, zeros, n, groups);
-        return new IntGroupedWeight(s, kAxis, bits, symmetric, g, ByteBuffer.wrap(codes), scaleT, zeroT, null, 0, 0f, Layout.GENERIC);
+        return new IntGroupedWeight(t.shape(), kAxis, bits, symmetric, g, ByteBuffer.wrap(codes), scaleT, zeroT, null, 0, 0f, Layout.GENERIC);
     }
 
     /** Decodes row r of a grouped weight into out[off .. off+K). */

@@ -1,17 +1,22 @@
 package dev.tamp.formats.codec;
 
 import dev.tamp.core.encoding.MxFormat;
+import java.util.Arrays;
 
 /**
  * Slice-and-Scale (Xu, Sharify, Mostafa, "MF-QAT", arXiv 2604.00529; formats.md §2): converts the codes and
- * scales of an anchor MX block (MXINT8 or MXFP8) to a lower-precision MX format without the FP32 weights.
+ * scales of an anchor MX block (MXINT8 or MXFP8) to a lower-precision MX format, never touching FP32 weights.
  * <ul>
- *   <li>MXINT8 → MXINTk: the shared scale is kept (every MXINTk has emax 0); each element drops its 8−k low bits
- *       with round-half-to-even and saturates to ±(2^(k−1)−1).</li>
- *   <li>Any other pair (MXFP8 → MXFP6/MXFP4, and across families): the anchor block is decoded exactly and the
- *       OCP conversion (FLOOR scale, RNE elements) is applied to the decoded values, which re-bases the scale.</li>
+ *   <li>MXINT8 → MXINTk (§2.2): every MXINTk has emax 0, so the shared scale byte is kept; each element drops
+ *       its 8−k low bits with round-half-to-even and saturates to ±(2^(k−1)−1) ("slice"; the implicit element
+ *       scale grows by 2^(8−k), "scale").</li>
+ *   <li>Every other pair (MXFP8 → MXFP6/MXFP4, and across families) (§2.3): the OCP conversion of §1.4 (FLOOR
+ *       scale, RNE elements) applied to the exactly decoded anchor block, in integers: each anchor element is
+ *       sign × significand × 2^(exponent + anchor scale); the target scale is floor(log2 amax) − emax_target,
+ *       which re-bases the exponent; the significand is rounded by the target's exact rounding routine.</li>
  * </ul>
- * Rule id recorded in packs: "sas-rne-v1".
+ * A NaN anchor scale, or an anchor element that is NaN/Inf, gives a NaN block (scale 0xFF, codes 0); an all-zero
+ * anchor block gives scale 0x00. Slicing a format to itself is the identity. Rule id in packs: "sas-rne-v1".
  */
 public final class SliceAndScale {
     public static final String RULE = "sas-rne-v1";
@@ -23,52 +28,57 @@ public final class SliceAndScale {
     }
 
     /**
-     * Converts one block: anchor element codes (unpacked) and scale byte → target codes (written to out) and the
-     * returned target scale byte.
+     * Converts one block of n elements: anchor codes (unpacked) and scale byte → target codes written to out and
+     * the returned target scale byte.
      */
     public static int sliceBlock(MxFormat from, int[] codes, int codesOff, int scaleByte, MxFormat to, int[] out, int outOff, int n) {
+        scaleByte &= 0xFF;
         if (from == to) {
             System.arraycopy(codes, codesOff, out, outOff, n);
             return scaleByte;
         }
         if (from.isInteger() && to.isInteger()) {
-            MxIntCodec a = (MxIntCodec) ElementCodecs.of(from), t = (MxIntCodec) ElementCodecs.of(to);
-            int d = from.bits() - to.bits();
-            if (d < 0) throw new IllegalArgumentException("cannot slice " + from + " up to " + to);
-            int half = 1 << (d - 1), mask = (1 << d) - 1;
-            for (int i = 0; i < n; i++) {
-                int q = a.toInt(codes[codesOff + i]);
-                int tq = q >> d, r = q & mask;
-                if (r > half || (r == half && (tq & 1) != 0)) tq++;
-                tq = Math.max(-t.qmax(), Math.min(t.qmax(), tq));
-                out[outOff + i] = t.fromInt(tq);
-            }
+            if (to.bits() > from.bits()) throw new IllegalArgumentException("cannot slice " + from + " up to " + to);
+            sliceInteger((MxIntCodec) ElementCodecs.of(from), (MxIntCodec) ElementCodecs.of(to), codes, codesOff, out, outOff, n);
             return scaleByte;
         }
         ElementCodec a = ElementCodecs.of(from), t = ElementCodecs.of(to);
-        if ((scaleByte & 0xFF) == E8M0.NAN) {
-            java.util.Arrays.fill(out, outOff, outOff + n, 0);
-            return E8M0.NAN;
-        }
-        double scale = Math.scalb(1.0, (scaleByte & 0xFF) - 127);
-        double amax = 0;
-        double[] v = new double[n];
+        if (scaleByte == E8M0.NAN) return nanBlock(out, outOff, n);
+        // floor(log2 amax) of the decoded block = the largest floor(log2 |v_i|), relative to the anchor scale
+        int top = Integer.MIN_VALUE;
         for (int i = 0; i < n; i++) {
-            v[i] = a.decode(codes[codesOff + i]) * scale;
-            if (Double.isNaN(v[i]) || Double.isInfinite(v[i])) {
-                java.util.Arrays.fill(out, outOff, outOff + n, 0);
-                return E8M0.NAN;
-            }
-            amax = Math.max(amax, Math.abs(v[i]));
+            int c = codes[codesOff + i];
+            if (!a.isFinite(c)) return nanBlock(out, outOff, n);
+            long s = a.significandOf(c);
+            if (s != 0) top = Math.max(top, 63 - Long.numberOfLeadingZeros(s) + a.exponentOf(c));
         }
-        if (amax == 0) {
-            java.util.Arrays.fill(out, outOff, outOff + n, 0);
+        if (top == Integer.MIN_VALUE) {
+            Arrays.fill(out, outOff, outOff + n, 0);
             return 0;
         }
-        int target = E8M0.encode(ScaleRule.FLOOR.exponent(amax, to, t));
-        double inv = Math.scalb(1.0, -(target - 127));
-        // v·2^−se is exact in double and, being a scaled target-range value, exactly a float: use the fast path
-        for (int i = 0; i < n; i++) out[outOff + i] = t.encodeFloat((float) (v[i] * inv));
+        int anchorExp = scaleByte - 127;
+        int target = E8M0.encode(anchorExp + top - t.emax());
+        int rebase = anchorExp - (target - 127);
+        for (int i = 0; i < n; i++) {
+            int c = codes[codesOff + i];
+            out[outOff + i] = t.encode(a.isNegative(c), a.significandOf(c), a.exponentOf(c) + rebase);
+        }
         return target;
+    }
+
+    /** §2.2: t = RNE(q / 2^d), clamped to ±qmax of the target (d = difference of widths). */
+    static void sliceInteger(MxIntCodec a, MxIntCodec t, int[] codes, int codesOff, int[] out, int outOff, int n) {
+        int d = a.bits() - t.bits(), half = 1 << (d - 1), mask = (1 << d) - 1;
+        for (int i = 0; i < n; i++) {
+            int q = a.toInt(codes[codesOff + i]);
+            int tq = q >> d, r = q & mask; // arithmetic shift = floor; r is the non-negative remainder
+            if (r > half || (r == half && (tq & 1) != 0)) tq++;
+            out[outOff + i] = t.fromInt(Math.max(-t.qmax(), Math.min(t.qmax(), tq)));
+        }
+    }
+
+    private static int nanBlock(int[] out, int outOff, int n) {
+        Arrays.fill(out, outOff, outOff + n, 0);
+        return E8M0.NAN;
     }
 }

@@ -3,6 +3,7 @@ package dev.tamp.formats.codec;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.tamp.core.encoding.IntGroupedWeight;
+import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.tensor.Tensor;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -61,6 +62,8 @@ class IntGroupCodecTest {
         IntGroupedWeight b = IntGroupCodec.quantize(Tensor.ofFloats(kn, 40, 5), 0, 8, false, 16);
         assertEquals(a.codes(), b.codes());
         assertEquals(a.scales(), b.scales());
-        assertThrows(IllegalArgumentException.class, () -> IntGroupCodec.quantize(Tensor.ofFloats(new float[] {1, Float.NaN}, 1, 2), 1, 8, true, 2));
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> IntGroupCodec.quantize(Tensor.ofFloats(new float[] {1, 2, 3, 4, 5, Float.NaN}, 3, 2), 1, 8, true, 2));
+        assertEquals("row 2: non-finite value NaN at index 1", e.getMessage());
     }
 }

@@ -3,6 +3,7 @@ package dev.tamp.formats.codec;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.tamp.core.encoding.MxFormat;
+import dev.tamp.core.error.BadInputException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -140,8 +141,10 @@ class MxVectorsTest {
         assertEquals(0xFE, b.scale());
         assertEquals(0x71, b.codes()[0]);
         assertEquals(0, b.codes()[1]);
-        assertThrows(IllegalArgumentException.class, () -> encode(E4M3, padded(Float.POSITIVE_INFINITY)));
-        assertThrows(IllegalArgumentException.class, () -> encode(MxFormat.MXINT8, padded(1f, Float.NaN)));
+        assertEquals("non-finite value Infinity at index 0",
+                assertThrows(BadInputException.class, () -> encode(E4M3, padded(Float.POSITIVE_INFINITY))).getMessage());
+        assertEquals("non-finite value NaN at index 1",
+                assertThrows(BadInputException.class, () -> encode(MxFormat.MXINT8, padded(1f, Float.NaN))).getMessage());
     }
 
     static int[] slice(MxFormat from, MxFormat to, float[] x, int[] scaleOut) {
