@@ -12,7 +12,9 @@ import java.nio.ByteOrder;
 public final class GgmlBlocks {
     private GgmlBlocks() {}
 
+    /** Decodes {@code n} values (a multiple of 32) of Q8_0 or Q4_0 blocks. */
     public static float[] dequantize(GgmlType type, ByteBuffer raw, int n) {
+        if (type != GgmlType.Q8_0 && type != GgmlType.Q4_0) throw new IllegalArgumentException(type + " is not a block type");
         ByteBuffer b = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         float[] out = new float[n];
         for (int blk = 0; blk < n / 32; blk++) {
@@ -31,7 +33,15 @@ public final class GgmlBlocks {
         return out;
     }
 
-    /** Quantizes to Q8_0 the way ggml does: d = amax/127, q = round(x/d). */
+    /** C's roundf: nearest, ties away from zero (Math.round sends −2.5 to −2, roundf to −3). */
+    static int roundHalfAway(float v) {
+        return (int) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v); // in double: 0.49999997f + 0.5f rounds to 1 in float
+    }
+
+    /**
+     * Quantizes to Q8_0 the way ggml's reference quantizer does: d = amax/127 (fp32, stored as fp16), codes =
+     * roundf(x · (1/d)) with the unrounded fp32 d. {@code x.length} must be a multiple of 32.
+     */
     public static byte[] quantizeQ8_0(float[] x) {
         byte[] out = new byte[x.length / 32 * 34];
         ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
@@ -41,12 +51,15 @@ public final class GgmlBlocks {
             float d = amax / 127f;
             float id = d != 0 ? 1f / d : 0f;
             b.putShort(blk * 34, Half.floatToF16(d));
-            for (int i = 0; i < 32; i++) b.put(blk * 34 + 2 + i, (byte) Math.round(x[blk * 32 + i] * id));
+            for (int i = 0; i < 32; i++) b.put(blk * 34 + 2 + i, (byte) roundHalfAway(x[blk * 32 + i] * id));
         }
         return out;
     }
 
-    /** Quantizes to Q4_0 as ggml does: d = max/−8 (signed max by magnitude), q = clamp(x/d + 8.5, 0, 15). */
+    /**
+     * Quantizes to Q4_0 as ggml's reference quantizer does: d = max/−8 with max the signed value of largest
+     * magnitude (fp32, stored as fp16), codes = min(15, trunc(x · (1/d) + 8.5)). {@code x.length} must be a multiple of 32.
+     */
     public static byte[] quantizeQ4_0(float[] x) {
         byte[] out = new byte[x.length / 32 * 18];
         ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);

@@ -19,8 +19,17 @@ public enum GgmlType {
         return null;
     }
 
-    /** Bytes of {@code n} elements (n must be a multiple of the block size). */
+    /** ggml's name for a type id (formats.md §4.1), readable or not, e.g. "Q4_K (12)". */
+    public static String describe(int id) {
+        String[] names = {"F32", "F16", "Q4_0", "Q4_1", null, null, "Q5_0", "Q5_1", "Q8_0", "Q8_1", "Q2_K", "Q3_K", "Q4_K",
+                "Q5_K", "Q6_K", "Q8_K", "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "I8", "I16",
+                "I32", "I64", "F64", "IQ1_M", "BF16", null, null, null, "TQ1_0", "TQ2_0", null, null, null, "MXFP4"};
+        String n = id >= 0 && id < names.length ? names[id] : null;
+        return (n == null ? "unknown" : n) + " (" + id + ")";
+    }
+
+    /** Bytes of {@code n} elements (n must be a multiple of the block size); ArithmeticException on overflow. */
     public long bytes(long n) {
-        return n / blockSize * blockBytes;
+        return Math.multiplyExact(n / blockSize, (long) blockBytes);
     }
 }

@@ -3,6 +3,7 @@ package dev.tamp.formats.llama2c;
 import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.error.BadInputException;
+import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.ir.ModelFormat;
 import dev.tamp.core.progress.Progress;
@@ -30,6 +31,8 @@ import java.util.Map;
  */
 public final class Llama2cReader implements CheckpointReader {
     static final int HEADER = 28;
+    /** "ak42" read as a little-endian int: the versioned export (v1 fp32, v2 int8) that this reader does not read. */
+    static final int VERSIONED_MAGIC = 0x616b3432;
 
     @Override
     public boolean accepts(Path path) {
@@ -45,6 +48,10 @@ public final class Llama2cReader implements CheckpointReader {
         if (size < HEADER) throw BadInputException.inFile(path, "truncated llama2.c checkpoint (" + size + " bytes)");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             ByteBuffer h = FileRegions.map(path, ch, 0, HEADER);
+            if (h.getInt(0) == VERSIONED_MAGIC) {
+                throw new UnsupportedModelException(path + ": llama2.c export version " + h.getInt(4)
+                        + " (\"ak42\" header) is not supported; export with the legacy format (version 0)");
+            }
             int dim = h.getInt(0), hidden = h.getInt(4), layers = h.getInt(8), heads = h.getInt(12), kvHeads = h.getInt(16);
             int vocabRaw = h.getInt(20), seqLen = h.getInt(24);
             boolean shared = vocabRaw > 0;
@@ -52,16 +59,31 @@ public final class Llama2cReader implements CheckpointReader {
             if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || vocab <= 0 || seqLen <= 0
                     || vocabRaw == Integer.MIN_VALUE || dim % heads != 0 || heads % kvHeads != 0 || (dim / heads) % 2 != 0) {
                 throw BadInputException.inFile(path, "not a llama2.c checkpoint: implausible header (dim " + dim + ", hidden " + hidden
-                        + ", layers " + layers + ", heads " + heads + ", kv heads " + kvHeads + ", vocab " + vocabRaw + ", seq " + seqLen + ")");
+                        + ", layers " + layers + ", heads " + heads + ", kv heads " + kvHeads + ", vocab " + vocabRaw + ", seq " + seqLen
+                        + "; all must be positive, heads must divide dim into even head sizes, kv heads must divide heads)");
             }
             long headSize = dim / heads, kvDim = headSize * kvHeads;
-            long perLayer = 2L * dim + (long) dim * dim * 2 + 2L * dim * kvDim + 3L * dim * hidden;
-            long floats = (long) vocab * dim + layers * perLayer + dim + (shared ? 0 : (long) vocab * dim);
-            long freq = (long) seqLen * headSize; // freq_cis_real + freq_cis_imag, each seq_len × head_size/2
-            long withoutFreq = HEADER + 4 * floats, withFreq = withoutFreq + 4 * freq;
+            long withoutFreq, withFreq, freq;
+            try {
+                // All in exact arithmetic: a lying header must not wrap around to a plausible size.
+                long perLayer = Math.addExact(Math.addExact(2L * dim, Math.multiplyExact(2L * dim, (long) dim)),
+                        Math.addExact(Math.multiplyExact(2L * dim, kvDim), Math.multiplyExact(3L * dim, (long) hidden)));
+                long embed = Math.multiplyExact((long) vocab, (long) dim);
+                long floats = Math.addExact(Math.addExact(embed, Math.multiplyExact((long) layers, perLayer)), dim + (shared ? 0 : embed));
+                freq = Math.multiplyExact((long) seqLen, headSize); // freq_cis_real + freq_cis_imag, each seq_len × head_size/2
+                withoutFreq = Math.addExact(HEADER, Math.multiplyExact(4L, floats));
+                withFreq = Math.addExact(withoutFreq, Math.multiplyExact(4L, freq));
+            } catch (ArithmeticException e) {
+                throw BadInputException.inFile(path, "llama2.c header declares an impossible model size (dim " + dim + ", layers " + layers
+                        + ", vocab " + vocabRaw + ")");
+            }
+            if (size < withoutFreq) {
+                throw BadInputException.inFile(path, "truncated llama2.c checkpoint: the header implies " + withoutFreq
+                        + " bytes (" + withFreq + " with the freq_cis tables), the file has " + size);
+            }
             if (size != withFreq && size != withoutFreq) {
-                throw BadInputException.inFile(path, "llama2.c header implies " + withFreq + " bytes, the file has " + size
-                        + " (truncated or not a llama2.c checkpoint)");
+                throw BadInputException.inFile(path, "llama2.c header implies " + withoutFreq + " or " + withFreq
+                        + " bytes (with freq_cis), the file has " + size + " (not a legacy llama2.c checkpoint or a wrong header)");
             }
             boolean hasFreq = size == withFreq;
             Map<String, EncodedTensor> w = new LinkedHashMap<>();

@@ -39,6 +39,9 @@ final class RestrictedUnpickler {
     private static final Object MARK = new Object();
     static final Set<String> STORAGE_TYPES = Set.of("FloatStorage", "HalfStorage", "BFloat16Storage", "DoubleStorage",
             "LongStorage", "IntStorage", "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage");
+    /** torch.&lt;dtype&gt; globals, which name the element type where a storage is untyped. */
+    static final Set<String> DTYPES = Set.of("float32", "float", "float16", "half", "bfloat16", "float64", "double",
+            "int64", "long", "int32", "int", "int16", "short", "int8", "uint8", "bool");
 
     private final ByteBuffer in;
     private final List<Object> stack = new ArrayList<>();
@@ -54,13 +57,16 @@ final class RestrictedUnpickler {
             return new RestrictedUnpickler(pickle).run();
         } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
             throw new Refused("truncated or malformed pickle stream");
+        } catch (StackOverflowError e) {
+            // last line of defence; keys are restricted to scalars so hashing cannot recurse through cycles
+            throw new Refused("pickle nests objects too deeply");
         }
     }
 
     static boolean allowed(String module, String name) {
         return (module.equals("collections") && name.equals("OrderedDict"))
                 || (module.equals("torch._utils") && (name.equals("_rebuild_tensor_v2") || name.equals("_rebuild_parameter")))
-                || (module.equals("torch") && (STORAGE_TYPES.contains(name) || name.equals("Size")));
+                || (module.equals("torch") && (STORAGE_TYPES.contains(name) || DTYPES.contains(name) || name.equals("Size")));
     }
 
     private Object run() {
@@ -82,7 +88,7 @@ final class RestrictedUnpickler {
                 case 0x87 -> { Object c = pop(), b = pop(), a = pop(); push(new Tuple(List.of(a, b, c))); }
                 case 'a' -> { Object v = pop(); list(peek()).add(v); }
                 case 'e' -> { List<Object> items = popMark(); list(peek()).addAll(items); }
-                case 's' -> { Object v = pop(), k = pop(); dict(peek()).put(k, v); }
+                case 's' -> { Object v = pop(), k = pop(); dict(peek()).put(key(k), v); }
                 case 'u' -> { List<Object> items = popMark(); dict(peek()).putAll(toDict(items)); }
                 case 'q' -> memo.put((long) (in.get() & 0xFF), peek());
                 case 'r' -> memo.put(in.getInt() & 0xFFFFFFFFL, peek());
@@ -102,6 +108,8 @@ final class RestrictedUnpickler {
                 case 'K' -> push((long) (in.get() & 0xFF));
                 case 'M' -> push((long) (in.getShort() & 0xFFFF));
                 case 0x8a -> push(long1(in.get() & 0xFF));
+                case 0x8b -> push(long1(in.getInt())); // LONG4: only 64-bit values are accepted
+                case 0x8e -> push(bytes(in.getLong())); // BINBYTES8
                 case 'G' -> push(in.order(ByteOrder.BIG_ENDIAN).getDouble()); // BINFLOAT is big-endian
                 case 'X' -> push(utf8(in.getInt() & 0xFFFFFFFFL));
                 case 0x8c -> push(utf8(in.get() & 0xFF));
@@ -119,7 +127,11 @@ final class RestrictedUnpickler {
     }
 
     private Global global(String module, String name) {
-        if (!allowed(module, name)) throw new Refused("refuses to unpickle global " + module + "." + name + " (only tensors and plain containers are rebuilt)");
+        if (!allowed(module, name)) {
+            String q = (module + "." + name).replaceAll("\\p{Cntrl}", "?");
+            throw new Refused("refuses to unpickle global " + (q.length() > 120 ? q.substring(0, 120) + "..." : q)
+                    + " (only tensors and plain containers are rebuilt; nothing was executed)");
+        }
         return new Global(module, name);
     }
 
@@ -144,16 +156,16 @@ final class RestrictedUnpickler {
 
     private Object persistent(Object pid) {
         if (!(pid instanceof Tuple t) || t.items().size() < 5 || !"storage".equals(t.items().get(0))) {
-            throw new Refused("unexpected persistent id " + pid);
+            throw new Refused("unexpected persistent id " + describe(pid));
         }
-        if (!(t.items().get(1) instanceof Global g) || !STORAGE_TYPES.contains(g.name())) {
-            throw new Refused("unsupported storage type " + t.items().get(1));
+        if (!(t.items().get(1) instanceof Global g) || !(STORAGE_TYPES.contains(g.name()) || DTYPES.contains(g.name()))) {
+            throw new Refused("unsupported storage type " + describe(t.items().get(1)));
         }
         return new StorageRef(g.name(), str(t.items().get(2)), num(t.items().get(4)));
     }
 
     private static long[] longs(Object o) {
-        if (!(o instanceof Tuple t)) throw new Refused("expected a tuple of sizes, got " + o);
+        if (!(o instanceof Tuple t)) throw new Refused("expected a tuple of sizes, got " + describe(o));
         long[] r = new long[t.items().size()];
         for (int i = 0; i < r.length; i++) r[i] = num(t.items().get(i));
         return r;
@@ -161,12 +173,12 @@ final class RestrictedUnpickler {
 
     private static long num(Object o) {
         if (o instanceof Long l) return l;
-        throw new Refused("expected an integer, got " + o);
+        throw new Refused("expected an integer, got " + describe(o));
     }
 
     private static String str(Object o) {
         if (o instanceof String s) return s;
-        throw new Refused("expected a string, got " + o);
+        throw new Refused("expected a string, got " + describe(o));
     }
 
     private String line() {
@@ -190,12 +202,27 @@ final class RestrictedUnpickler {
     }
 
     private Object long1(int n) {
+        if (n < 0 || n > 8) throw new Refused("integer of " + n + " bytes is too large for a state dict");
         byte[] b = bytes(n);
         long v = 0;
         for (int i = n - 1; i >= 0; i--) v = (v << 8) | (b[i] & 0xFF);
         if (n > 0 && n < 8 && (b[n - 1] & 0x80) != 0) v -= 1L << (8 * n);
-        if (n > 8) throw new Refused("integer too large");
         return v;
+    }
+
+    /** State-dict keys are strings or numbers; anything else could hash through a cycle. */
+    private static Object key(Object k) {
+        if (k == null || k instanceof String || k instanceof Long || k instanceof Boolean || k instanceof Double) return k;
+        throw new Refused("dict key " + describe(k) + " is not a string or number");
+    }
+
+    /** A short, non-recursive description for messages (values may be cyclic or huge). */
+    static String describe(Object o) {
+        if (o == null) return "None";
+        if (o instanceof String s) return "'" + (s.length() > 60 ? s.substring(0, 60) + "..." : s).replaceAll("[\\r\\n]", " ") + "'";
+        if (o instanceof Long || o instanceof Boolean || o instanceof Double) return o.toString();
+        if (o instanceof Global g) return g.qualified();
+        return o.getClass().getSimpleName();
     }
 
     private Object memoGet(long k) {
@@ -241,7 +268,7 @@ final class RestrictedUnpickler {
     private static Map<Object, Object> toDict(List<Object> items) {
         if (items.size() % 2 != 0) throw new Refused("odd number of dict items");
         Map<Object, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < items.size(); i += 2) m.put(items.get(i), items.get(i + 1));
+        for (int i = 0; i < items.size(); i += 2) m.put(key(items.get(i)), items.get(i + 1));
         return m;
     }
 

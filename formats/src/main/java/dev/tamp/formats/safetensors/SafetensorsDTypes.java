@@ -25,6 +25,11 @@ final class SafetensorsDTypes {
         };
     }
 
+    /** dtype names safetensors defines that tamp does not read (well-formed but unsupported). */
+    static boolean isKnownUnsupported(String s) {
+        return s.startsWith("F8_") || s.equals("F4") || s.startsWith("F6_") || s.equals("C64") || s.equals("F8");
+    }
+
     static String name(DType t) {
         return switch (t) {
             case F32 -> "F32";

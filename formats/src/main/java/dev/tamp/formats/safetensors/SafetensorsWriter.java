@@ -20,7 +20,12 @@ import java.util.Map;
 public final class SafetensorsWriter {
     private SafetensorsWriter() {}
 
+    /**
+     * Writes {@code tensors} (in iteration order, contiguous, no gaps) and optional string {@code metadata}
+     * (null or empty: no {@code __metadata__} entry) to {@code out}, replacing it atomically.
+     */
     public static void write(Path out, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        if (tensors.containsKey("__metadata__")) throw new IllegalArgumentException("a tensor cannot be named __metadata__");
         ObjectNode header = Json.mapper().createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = header.putObject("__metadata__");
