@@ -123,10 +123,13 @@ final class AddedVocabulary {
 
         private final Map<Character, Trie> next = new HashMap<>();
         private AddedToken token;
+        /** Characters that start some token (root only): most text positions are rejected without a map lookup. */
+        private final java.util.BitSet starts = new java.util.BitSet();
 
         boolean isEmpty() { return next.isEmpty(); }
 
         void put(String s, AddedToken t) {
+            starts.set(s.charAt(0));
             Trie node = this;
             for (int i = 0; i < s.length(); i++) node = node.next.computeIfAbsent(s.charAt(i), c -> new Trie());
             // Two added tokens with the same text: the later one wins, as in a map built in file order.
@@ -134,6 +137,7 @@ final class AddedVocabulary {
         }
 
         Match longestAt(String s, int from) {
+            if (!starts.get(s.charAt(from))) return null;
             Trie node = this;
             Match best = null;
             for (int i = from; i < s.length(); i++) {

@@ -45,9 +45,9 @@ public final class BpeTokenizer extends PipelineTokenizer {
         prefix = textOrNull(model.path("continuing_subword_prefix"));
         suffix = textOrNull(model.path("end_of_word_suffix"));
         String unkToken = textOrNull(model.path("unk_token"));
-        unk = unkToken == null ? -1 : modelId(unkToken, "unk_token");
+        unk = unkToken == null ? -1 : modelId(unkToken);
         if (unkToken != null && unk < 0) throw new BadInputException("tokenizer.json BPE unk_token '" + unkToken + "' is not in the vocabulary");
-        for (int b = 0; b < 256; b++) byteIds[b] = modelId(String.format("<0x%02X>", b), null);
+        for (int b = 0; b < 256; b++) byteIds[b] = modelId(String.format("<0x%02X>", b));
 
         JsonNode merges = model.path("merges");
         ranks = new PairRanks(merges.size());
@@ -64,7 +64,7 @@ public final class BpeTokenizer extends PipelineTokenizer {
                 left = parts[0];
                 right = parts[1];
             }
-            int l = modelId(left, "merge"), r = modelId(right, "merge"), joined = modelId(left + right, "merge");
+            int l = modelId(left), r = modelId(right), joined = modelId(left + right);
             if (l < 0 || r < 0 || joined < 0) {
                 throw new BadInputException("tokenizer.json BPE merge " + m + " uses a token that is not in the vocabulary");
             }
@@ -78,7 +78,7 @@ public final class BpeTokenizer extends PipelineTokenizer {
         return n.isTextual() ? n.asText() : null;
     }
 
-    private int modelId(String token, String where) {
+    private int modelId(String token) {
         Integer id = vocab.get(token);
         return id == null ? -1 : id;
     }

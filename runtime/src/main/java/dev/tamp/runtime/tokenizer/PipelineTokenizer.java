@@ -47,7 +47,7 @@ abstract sealed class PipelineTokenizer implements Tokenizer permits WordPieceTo
         added = new AddedVocabulary(json.path("added_tokens"), normalizer);
         int max = -1;
         for (int id : vocab.values()) max = Math.max(max, id);
-        for (AddedVocabulary.AddedToken t : added.tokens()) max = Math.max(max, checkedId(json.path("added_tokens"), t.id(), t.content()));
+        for (AddedVocabulary.AddedToken t : added.tokens()) max = Math.max(max, checkedId(t.id(), t.content()));
         byId = new String[max + 1];
         vocab.forEach((k, v) -> byId[v] = k);
         // Added tokens win over the model's vocabulary in both directions, as in Hugging Face.
@@ -90,7 +90,7 @@ abstract sealed class PipelineTokenizer implements Tokenizer permits WordPieceTo
         return v.asInt();
     }
 
-    private static int checkedId(JsonNode where, int id, String token) {
+    private static int checkedId(int id, String token) {
         if (id > MAX_ID) throw new BadInputException("tokenizer.json added token '" + token + "' has id " + id + " above " + MAX_ID);
         return id;
     }

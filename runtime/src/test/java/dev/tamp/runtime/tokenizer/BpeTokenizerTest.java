@@ -248,9 +248,14 @@ class BpeTokenizerTest {
         List<String> ten = new ArrayList<>();
         while (ten.size() < 10_000) ten.addAll(test.subList(HARD.size(), test.size()));
         ten = ten.subList(0, 10_000);
-        for (String s : ten.subList(0, 2000)) t.encode(s);
-        long start = System.nanoTime(), tokens = 0;
-        for (String s : ten) tokens += t.encode(s).length();
-        System.err.printf("BPE llama: 10,000 sentences (%d tokens) in %.1f ms%n", tokens, (System.nanoTime() - start) / 1e6);
+        double ms = Double.MAX_VALUE;
+        long tokens = 0;
+        for (int pass = 0; pass < 3; pass++) { // best of three: the first passes include JIT compilation
+            long start = System.nanoTime();
+            tokens = 0;
+            for (String s : ten) tokens += t.encode(s).length();
+            ms = Math.min(ms, (System.nanoTime() - start) / 1e6);
+        }
+        System.err.printf("BPE llama: 10,000 sentences (%d tokens) in %.1f ms%n", tokens, ms);
     }
 }

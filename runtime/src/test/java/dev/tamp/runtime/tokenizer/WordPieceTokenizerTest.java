@@ -127,12 +127,15 @@ class WordPieceTokenizerTest {
         List<String> ten = new ArrayList<>();
         while (ten.size() < 10_000) ten.addAll(texts.subList(HARD.size(), texts.size()));
         ten = ten.subList(0, 10_000);
+        // best of three passes (the first ones include JIT compilation; the machine is shared)
+        double ms = Double.MAX_VALUE;
         long tokens = 0;
-        for (String s : ten.subList(0, 2000)) tokens += t.encode(s).length(); // warm-up
-        long start = System.nanoTime();
-        tokens = 0;
-        for (String s : ten) tokens += t.encode(s).length();
-        double ms = (System.nanoTime() - start) / 1e6;
+        for (int pass = 0; pass < 3; pass++) {
+            long start = System.nanoTime();
+            tokens = 0;
+            for (String s : ten) tokens += t.encode(s).length();
+            ms = Math.min(ms, (System.nanoTime() - start) / 1e6);
+        }
         System.err.printf("WordPiece: 10,000 sentences (%d tokens) in %.1f ms%n", tokens, ms);
     }
 }
