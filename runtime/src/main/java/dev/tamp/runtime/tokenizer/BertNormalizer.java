@@ -1,13 +1,13 @@
 package dev.tamp.runtime.tokenizer;
 
-import java.text.Normalizer;
-import java.util.Locale;
+import java.text.Normalizer.Form;
 
 /**
- * Hugging Face's BertNormalizer: drop NUL, U+FFFD and control characters, map whitespace to spaces, put
- * spaces around CJK ideographs, strip accents (NFD, drop non-spacing marks) and lowercase — in that order.
+ * Hugging Face's BertNormalizer, steps in its order: clean_text (drop NUL, U+FFFD and controls, whitespace →
+ * space), handle_chinese_chars (spaces around CJK ideographs), strip_accents (NFD, drop non-spacing marks;
+ * unset follows lowercase), lowercase (per code point).
  */
-final class BertNormalizer {
+final class BertNormalizer implements Normalizer {
     private final boolean cleanText;
     private final boolean chineseChars;
     private final boolean stripAccents;
@@ -20,52 +20,41 @@ final class BertNormalizer {
         this.lowercase = lowercase;
     }
 
-    String normalize(String text) {
-        StringBuilder sb = new StringBuilder(text.length() + 16);
-        text.codePoints().forEach(c -> {
+    @Override
+    public String normalize(String text) {
+        StringBuilder sb = new StringBuilder(text.length() + 8);
+        boolean ascii = true;
+        for (int i = 0; i < text.length(); ) {
+            int c = text.codePointAt(i);
+            i += Character.charCount(c);
+            if (c >= 0x80) ascii = false;
             if (cleanText) {
-                if (c == 0 || c == 0xFFFD || isControl(c)) return;
-                if (isWhitespace(c)) {
+                if (c == 0 || c == 0xFFFD || CharClasses.isControl(c)) continue;
+                if (CharClasses.isWhitespace(c)) {
                     sb.append(' ');
-                    return;
+                    continue;
                 }
             }
-            if (chineseChars && isCjk(c)) {
+            if (chineseChars && CharClasses.isCjk(c)) {
                 sb.append(' ').appendCodePoint(c).append(' ');
-                return;
+            } else {
+                sb.appendCodePoint(c);
             }
-            sb.appendCodePoint(c);
-        });
-        String s = sb.toString();
-        if (stripAccents) {
-            String nfd = Normalizer.normalize(s, Normalizer.Form.NFD);
-            StringBuilder out = new StringBuilder(nfd.length());
-            nfd.codePoints().forEach(c -> {
-                if (Character.getType(c) != Character.NON_SPACING_MARK) out.appendCodePoint(c);
-            });
-            s = out.toString();
         }
-        if (lowercase) s = s.toLowerCase(Locale.ROOT);
-        return s;
+        String s = sb.toString();
+        // ASCII text has no accents to strip: skip the NFD pass (most of the cost on English text).
+        if (stripAccents && !ascii) s = stripAccents(s);
+        return lowercase ? CharClasses.lowercase(s) : s;
     }
 
-    /** Rust's char::is_whitespace (Unicode White_Space). */
-    static boolean isWhitespace(int c) {
-        return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A)
-                || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-    }
-
-    /** "Other" general categories (Cc, Cf, Cn, Co, Cs) except tab, newline and carriage return. */
-    static boolean isControl(int c) {
-        if (c == '\t' || c == '\n' || c == '\r') return false;
-        int t = Character.getType(c);
-        return t == Character.CONTROL || t == Character.FORMAT || t == Character.UNASSIGNED
-                || t == Character.PRIVATE_USE || t == Character.SURROGATE;
-    }
-
-    static boolean isCjk(int c) {
-        return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF)
-                || (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF)
-                || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+    private static String stripAccents(String s) {
+        String nfd = java.text.Normalizer.normalize(s, Form.NFD);
+        StringBuilder out = new StringBuilder(nfd.length());
+        for (int i = 0; i < nfd.length(); ) {
+            int c = nfd.codePointAt(i);
+            i += Character.charCount(c);
+            if (!CharClasses.isNonSpacingMark(c)) out.appendCodePoint(c);
+        }
+        return out.toString();
     }
 }

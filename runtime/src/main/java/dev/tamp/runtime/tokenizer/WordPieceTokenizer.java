@@ -1,153 +1,72 @@
 package dev.tamp.runtime.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tamp.core.error.UnsupportedModelException;
-import java.util.ArrayList;
-import java.util.HashMap;
+import dev.tamp.core.error.BadInputException;
 import java.util.List;
-import java.util.Map;
 
 /**
- * BERT's tokenizer from a Hugging Face tokenizer.json: BertNormalizer, BertPreTokenizer (split on whitespace
- * and punctuation), WordPiece (greedy longest-match-first with the "##" continuation prefix; words longer
- * than max_input_chars_per_word or with no segmentation become [UNK]), and the [CLS] … [SEP] template.
+ * BERT-family tokenizer (MiniLM, BGE, …) from a Hugging Face tokenizer.json: usually BertNormalizer and
+ * BertPreTokenizer, then WordPiece — greedy longest-match-first over code points with the continuing-subword
+ * prefix ("##"); a word longer than max_input_chars_per_word, or one with a piece the vocabulary lacks, is one
+ * unknown token — and the [CLS] … [SEP] template.
  */
-public final class WordPieceTokenizer implements Tokenizer {
-    private final BertNormalizer normalizer;
-    private final Map<String, Integer> vocab;
-    private final String[] byId;
+public final class WordPieceTokenizer extends PipelineTokenizer {
+    /** BERT-family position tables have 512 rows: the limit when neither caller nor tokenizer.json gives one. */
+    private static final int BERT_MAX_POSITIONS = 512;
+
     private final String prefix;
     private final int maxWordChars;
-    private final int unk, cls, sep, pad;
-    private final int defaultMaxLength;
+    private final int unk;
 
     WordPieceTokenizer(JsonNode json) {
-        JsonNode norm = json.path("normalizer");
-        if (!norm.isMissingNode() && !norm.isNull() && !norm.path("type").asText().equals("BertNormalizer")) {
-            throw new UnsupportedModelException("tokenizer normalizer " + norm.path("type").asText() + " is not supported with WordPiece");
-        }
-        JsonNode sa = norm.path("strip_accents");
-        normalizer = new BertNormalizer(norm.path("clean_text").asBoolean(true), norm.path("handle_chinese_chars").asBoolean(true),
-                sa.isBoolean() ? sa.asBoolean() : null, norm.path("lowercase").asBoolean(true));
+        super(json);
         JsonNode model = json.path("model");
-        vocab = new HashMap<>();
-        model.path("vocab").fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
-        int max = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
-        byId = new String[max + 1];
-        vocab.forEach((k, v) -> byId[v] = k);
+        requireModelKeys(model, "WordPiece", List.of("type", "vocab", "unk_token", "continuing_subword_prefix", "max_input_chars_per_word"));
         prefix = model.path("continuing_subword_prefix").asText("##");
         maxWordChars = model.path("max_input_chars_per_word").asInt(100);
-        unk = id(model.path("unk_token").asText("[UNK]"));
-        cls = id("[CLS]");
-        sep = id("[SEP]");
-        pad = vocab.getOrDefault("[PAD]", 0);
-        JsonNode trunc = json.path("truncation");
-        defaultMaxLength = trunc.isObject() ? trunc.path("max_length").asInt(512) : 512;
-    }
-
-    private int id(String token) {
-        Integer i = vocab.get(token);
-        if (i == null) throw new UnsupportedModelException("tokenizer vocabulary has no " + token);
-        return i;
+        String unkToken = model.path("unk_token").asText("[UNK]");
+        unk = tokenToId(unkToken);
+        if (unk < 0) throw new BadInputException("tokenizer.json WordPiece unk_token '" + unkToken + "' is not in the vocabulary");
     }
 
     @Override
-    public Encoding encode(String text, int maxLength) {
-        int limit = maxLength > 0 ? maxLength : defaultMaxLength;
-        List<Integer> ids = new ArrayList<>();
-        ids.add(cls);
-        for (String word : preTokenize(normalizer.normalize(text))) {
-            if (ids.size() >= limit - 1) break;
-            wordPiece(word, ids);
-        }
-        if (ids.size() > limit - 1) ids.subList(limit - 1, ids.size()).clear();
-        ids.add(sep);
-        int[] a = ids.stream().mapToInt(Integer::intValue).toArray();
-        int[] mask = new int[a.length];
-        java.util.Arrays.fill(mask, 1);
-        return new Encoding(a, mask, new int[a.length]);
-    }
-
-    /** Whitespace-separated words, with every punctuation character its own word. */
-    static List<String> preTokenize(String s) {
-        List<String> out = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        s.codePoints().forEach(c -> {
-            if (BertNormalizer.isWhitespace(c)) {
-                flush(cur, out);
-            } else if (isPunctuation(c)) {
-                flush(cur, out);
-                out.add(new String(Character.toChars(c)));
-            } else {
-                cur.appendCodePoint(c);
-            }
-        });
-        flush(cur, out);
-        return out;
-    }
-
-    private static void flush(StringBuilder cur, List<String> out) {
-        if (cur.length() > 0) {
-            out.add(cur.toString());
-            cur.setLength(0);
-        }
-    }
-
-    static boolean isPunctuation(int c) {
-        if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
-        int t = Character.getType(c);
-        return t == Character.CONNECTOR_PUNCTUATION || t == Character.DASH_PUNCTUATION || t == Character.START_PUNCTUATION
-                || t == Character.END_PUNCTUATION || t == Character.INITIAL_QUOTE_PUNCTUATION || t == Character.FINAL_QUOTE_PUNCTUATION
-                || t == Character.OTHER_PUNCTUATION;
-    }
-
-    private void wordPiece(String word, List<Integer> out) {
-        int[] cps = word.codePoints().toArray();
-        if (cps.length > maxWordChars) {
+    void tokenizeWord(String word, IntList out) {
+        int chars = word.codePointCount(0, word.length());
+        if (chars > maxWordChars) {
             out.add(unk);
             return;
         }
-        List<Integer> pieces = new ArrayList<>();
+        Integer whole = vocab.get(word);
+        if (whole != null) {
+            out.add(whole);
+            return;
+        }
+        int mark = out.size();
         int start = 0;
-        while (start < cps.length) {
-            int end = cps.length;
+        StringBuilder probe = new StringBuilder(prefix.length() + word.length());
+        while (start < word.length()) {
+            int end = word.length();
             Integer found = null;
-            while (start < end) {
-                String sub = new String(cps, start, end - start);
-                if (start > 0) sub = prefix + sub;
-                Integer id = vocab.get(sub);
-                if (id != null) {
-                    found = id;
-                    break;
-                }
-                end--;
+            while (end > start) {
+                probe.setLength(0);
+                if (start > 0) probe.append(prefix);
+                probe.append(word, start, end);
+                found = vocab.get(probe.toString());
+                if (found != null) break;
+                // shorten by one code point, never splitting a surrogate pair
+                end -= Character.charCount(word.codePointBefore(end));
             }
             if (found == null) {
+                out.truncate(mark);
                 out.add(unk);
                 return;
             }
-            pieces.add(found);
+            out.add(found);
             start = end;
         }
-        out.addAll(pieces);
     }
 
-    @Override
-    public String decode(int[] ids) {
-        StringBuilder sb = new StringBuilder();
-        for (int id : ids) {
-            if (id == cls || id == sep || id == pad || id < 0 || id >= byId.length || byId[id] == null) continue;
-            String t = byId[id];
-            if (t.startsWith(prefix)) sb.append(t.substring(prefix.length()));
-            else {
-                if (sb.length() > 0) sb.append(' ');
-                sb.append(t);
-            }
-        }
-        return sb.toString();
-    }
+    @Override int modelMaxLength() { return BERT_MAX_POSITIONS; }
 
-    @Override public int vocabSize() { return byId.length; }
-
-    @Override public int padId() { return pad; }
+    @Override public int unkId() { return unk; }
 }
