@@ -79,4 +79,54 @@ public final class VectorMath {
             for (; i < n; i++) x[o + i] *= inv;
         }
     }
+
+    /**
+     * Layer normalisation of each contiguous row of length d in [rowFrom, rowTo): out = (x − mean)·invStd·scale
+     * + bias (bias may be null), invStd = 1/√(var + eps), variance about the mean (two passes, as ONNX defines
+     * it; the one-pass E[x²] − mean² form cancels badly when |mean| ≫ std). Lanes accumulate in float, the lane
+     * sums are combined in double. Writes each row's mean and invStd.
+     */
+    public static void layerNormRows(float[] x, float[] scale, float[] bias, float[] out, int d, float eps,
+                                     int rowFrom, int rowTo, float[] means, float[] invStds) {
+        int bound = S.loopBound(d);
+        for (int r = rowFrom; r < rowTo; r++) {
+            int o = r * d;
+            FloatVector acc = FloatVector.zero(S);
+            int i = 0;
+            for (; i < bound; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, o + i));
+            double sum = lanesSum(acc);
+            for (; i < d; i++) sum += x[o + i];
+            float mean = (float) (sum / d);
+            acc = FloatVector.zero(S);
+            i = 0;
+            for (; i < bound; i += S.length()) {
+                FloatVector t = FloatVector.fromArray(S, x, o + i).sub(mean);
+                acc = t.fma(t, acc);
+            }
+            double sq = lanesSum(acc);
+            for (; i < d; i++) {
+                float t = x[o + i] - mean;
+                sq += t * t;
+            }
+            float inv = (float) (1.0 / Math.sqrt(sq / d + eps));
+            means[r] = mean;
+            invStds[r] = inv;
+            i = 0;
+            for (; i < bound; i += S.length()) {
+                FloatVector y = FloatVector.fromArray(S, x, o + i).sub(mean).mul(inv).mul(FloatVector.fromArray(S, scale, i));
+                if (bias != null) y = y.add(FloatVector.fromArray(S, bias, i));
+                y.intoArray(out, o + i);
+            }
+            for (; i < d; i++) {
+                float y = (x[o + i] - mean) * inv * scale[i];
+                out[o + i] = bias == null ? y : y + bias[i];
+            }
+        }
+    }
+
+    private static double lanesSum(FloatVector v) {
+        double s = 0;
+        for (int l = 0; l < S.length(); l++) s += v.lane(l);
+        return s;
+    }
 }

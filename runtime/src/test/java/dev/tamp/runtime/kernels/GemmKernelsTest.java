@@ -80,7 +80,9 @@ class GemmKernelsTest {
                 float[] vec = new float[m * n], viaKernel = new float[m * n];
                 VectorGemm.gemm(x, kernel.denseWeight(), vec, m, n, k, par);
                 kernel.forward(x, m, viaKernel, par);
-                for (float[] got : new float[][] {vec, viaKernel}) {
+                float[] nn = new float[m * n]; // the attention form: B = kn as [K][N], untransposed
+                VectorGemm.gemmNN(x, 0, kn, 0, nn, 0, m, n, k);
+                for (float[] got : new float[][] {vec, viaKernel, nn}) {
                     double e = relativeError(want, got);
                     if (e > worst) { worst = e; worstShape = m + "x" + n + "x" + k; }
                 }
