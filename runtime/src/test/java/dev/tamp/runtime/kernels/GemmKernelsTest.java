@@ -68,6 +68,7 @@ class GemmKernelsTest {
         shapes.add(new int[] {128, 1536, 384}); // MiniLM intermediate
         shapes.add(new int[] {257, 384, 1536}); // MiniLM output, odd M
         shapes.add(new int[] {3, 1000, 777}); // decode-like, columns split across threads
+        shapes.add(new int[] {50, 1000, 100}); // panel kernel split over panels (few rows)
         double worst = 0;
         String worstShape = "";
         try (Parallel par = new Parallel(2)) {
@@ -82,7 +83,9 @@ class GemmKernelsTest {
                 kernel.forward(x, m, viaKernel, par);
                 float[] nn = new float[m * n]; // the attention form: B = kn as [K][N], untransposed
                 VectorGemm.gemmNN(x, 0, kn, 0, nn, 0, m, n, k);
-                for (float[] got : new float[][] {vec, viaKernel, nn}) {
+                float[] panel = new float[m * n];
+                PanelGemm.gemm(x, PanelGemm.pack(kernel.denseWeight(), n, k), panel, m, n, k, par);
+                for (float[] got : new float[][] {vec, viaKernel, nn, panel}) {
                     double e = relativeError(want, got);
                     if (e > worst) { worst = e; worstShape = m + "x" + n + "x" + k; }
                 }
