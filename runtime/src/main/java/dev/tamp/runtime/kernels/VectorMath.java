@@ -24,26 +24,30 @@ public final class VectorMath {
     public static void erf(float[] in, float[] out, int from, int to) {
         int i = from;
         int bound = from + S.loopBound(to - from);
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        for (; i < bound; i += S.length()) {
-            FloatVector x = FloatVector.fromArray(S, in, i);
-            FloatVector ax = x.abs();
-            FloatVector t = one.div(ax.mul(P).add(1f));
-            FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-            FloatVector e = ax.mul(ax).neg().lanewise(VectorOperators.EXP);
-            FloatVector y = one.sub(poly.mul(e));
-            y = y.blend(y.neg(), x.compare(VectorOperators.LT, 0f));
-            y.intoArray(out, i);
-        }
+        for (; i < bound; i += S.length()) erf(FloatVector.fromArray(S, in, i)).intoArray(out, i);
         for (; i < to; i++) out[i] = erf(in[i]);
+    }
+
+    private static FloatVector erf(FloatVector x) {
+        FloatVector ax = x.abs();
+        FloatVector t = ax.mul(P).add(1f);
+        t = FloatVector.broadcast(S, 1f).div(t);
+        FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
+        FloatVector e = ax.mul(ax).neg().lanewise(VectorOperators.EXP);
+        FloatVector y = poly.mul(e).neg().add(1f);
+        return y.blend(y.neg(), x.compare(VectorOperators.LT, 0f));
     }
 
     /** out[i] = 0.5·x·(1 + erf(x/√2)) for i in [from, to): exact GELU, one pass. */
     public static void gelu(float[] in, float[] out, int from, int to) {
         final float invSqrt2 = (float) (1 / Math.sqrt(2));
-        for (int i = from; i < to; i++) out[i] = in[i] * invSqrt2;
-        erf(out, out, from, to);
-        for (int i = from; i < to; i++) out[i] = 0.5f * in[i] * (1f + out[i]);
+        int i = from;
+        int bound = from + S.loopBound(to - from);
+        for (; i < bound; i += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, in, i);
+            erf(x.mul(invSqrt2)).add(1f).mul(x).mul(0.5f).intoArray(out, i);
+        }
+        for (; i < to; i++) out[i] = 0.5f * in[i] * (1f + erf(in[i] * invSqrt2));
     }
 
     /** Softmax of each contiguous row of length n in [rowFrom, rowTo), in place. */
