@@ -109,27 +109,73 @@ public final class VectorGemm {
     }
 
     /**
-     * out[m][n] = a[m][k] · b[k][n] with both operands row-major at the given offsets ("NN" form): each row of
-     * the output accumulates a[m][p]·b[p][:] along contiguous rows of b, so no operand is transposed or copied.
-     * Used for the activation × activation products inside attention.
+     * out[m][n] = a[m][k] · b[k][n] with both operands row-major at the given offsets ("NN" form), no operand
+     * transposed or copied. Used for the activation × activation products inside attention. Register-blocked:
+     * 4 rows × 2 vectors of columns stay in accumulators over the whole of k, each step loading two vectors of
+     * a row of b and broadcasting four elements of a (the row-at-a-time form re-read and re-wrote the output
+     * row for every p: two memory operations per FMA).
      */
     public static void gemmNN(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int m, int n, int k) {
-        int bound = S.loopBound(n);
-        for (int i = 0; i < m; i++) {
-            int o = outOff + i * n;
-            for (int j = 0; j < n; j++) out[o + j] = 0f;
-            for (int p = 0; p < k; p++) {
-                float av = a[aOff + i * k + p];
-                if (av == 0f) continue;
-                FloatVector va = FloatVector.broadcast(S, av);
-                int bRow = bOff + p * n;
-                int j = 0;
-                for (; j < bound; j += S.length()) {
-                    FloatVector.fromArray(S, b, bRow + j).fma(va, FloatVector.fromArray(S, out, o + j)).intoArray(out, o + j);
-                }
-                for (; j < n; j++) out[o + j] += av * b[bRow + j];
+        int i = 0;
+        for (; i + 4 <= m; i += 4) nnRows4(a, aOff + i * k, b, bOff, out, outOff + i * n, n, k);
+        for (; i < m; i++) nnRow1(a, aOff + i * k, b, bOff, out, outOff + i * n, n, k);
+    }
+
+    private static void nnRows4(float[] a, int a0, float[] b, int bOff, float[] out, int o0, int n, int k) {
+        int len = S.length();
+        int a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+        int j = 0;
+        for (; j + 2 * len <= n; j += 2 * len) {
+            FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            for (int p = 0, row = bOff + j; p < k; p++, row += n) {
+                FloatVector b0 = FloatVector.fromArray(S, b, row), b1 = FloatVector.fromArray(S, b, row + len);
+                FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+                c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+                x = FloatVector.broadcast(S, a[a1 + p]);
+                c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+                x = FloatVector.broadcast(S, a[a2 + p]);
+                c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+                x = FloatVector.broadcast(S, a[a3 + p]);
+                c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
             }
+            c00.intoArray(out, o0 + j); c01.intoArray(out, o0 + j + len);
+            c10.intoArray(out, o0 + n + j); c11.intoArray(out, o0 + n + j + len);
+            c20.intoArray(out, o0 + 2 * n + j); c21.intoArray(out, o0 + 2 * n + j + len);
+            c30.intoArray(out, o0 + 3 * n + j); c31.intoArray(out, o0 + 3 * n + j + len);
         }
+        for (; j + len <= n; j += len) {
+            FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+            for (int p = 0, row = bOff + j; p < k; p++, row += n) {
+                FloatVector bv = FloatVector.fromArray(S, b, row);
+                c0 = FloatVector.broadcast(S, a[a0 + p]).fma(bv, c0);
+                c1 = FloatVector.broadcast(S, a[a1 + p]).fma(bv, c1);
+                c2 = FloatVector.broadcast(S, a[a2 + p]).fma(bv, c2);
+                c3 = FloatVector.broadcast(S, a[a3 + p]).fma(bv, c3);
+            }
+            c0.intoArray(out, o0 + j); c1.intoArray(out, o0 + n + j);
+            c2.intoArray(out, o0 + 2 * n + j); c3.intoArray(out, o0 + 3 * n + j);
+        }
+        for (; j < n; j++) {
+            for (int r = 0; r < 4; r++) out[o0 + r * n + j] = nnDot(a, a0 + r * k, b, bOff + j, n, k);
+        }
+    }
+
+    private static void nnRow1(float[] a, int a0, float[] b, int bOff, float[] out, int o0, int n, int k) {
+        int len = S.length();
+        int j = 0;
+        for (; j + len <= n; j += len) {
+            FloatVector c = FloatVector.zero(S);
+            for (int p = 0, row = bOff + j; p < k; p++, row += n) c = FloatVector.broadcast(S, a[a0 + p]).fma(FloatVector.fromArray(S, b, row), c);
+            c.intoArray(out, o0 + j);
+        }
+        for (; j < n; j++) out[o0 + j] = nnDot(a, a0, b, bOff + j, n, k);
+    }
+
+    /** Σ_p a[a0 + p] · b[b0 + p·n], in the same order (fused multiply-adds) as the vector lanes. */
+    private static float nnDot(float[] a, int a0, float[] b, int b0, int n, int k) {
+        float s = 0;
+        for (int p = 0; p < k; p++) s = Math.fma(a[a0 + p], b[b0 + p * n], s);
+        return s;
     }
 
     /** Vectorised dot product of x[xo..xo+k) and w[wo..wo+k). */

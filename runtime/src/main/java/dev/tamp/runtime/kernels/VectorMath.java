@@ -24,26 +24,30 @@ public final class VectorMath {
     public static void erf(float[] in, float[] out, int from, int to) {
         int i = from;
         int bound = from + S.loopBound(to - from);
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        for (; i < bound; i += S.length()) {
-            FloatVector x = FloatVector.fromArray(S, in, i);
-            FloatVector ax = x.abs();
-            FloatVector t = one.div(ax.mul(P).add(1f));
-            FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-            FloatVector e = ax.mul(ax).neg().lanewise(VectorOperators.EXP);
-            FloatVector y = one.sub(poly.mul(e));
-            y = y.blend(y.neg(), x.compare(VectorOperators.LT, 0f));
-            y.intoArray(out, i);
-        }
+        for (; i < bound; i += S.length()) erf(FloatVector.fromArray(S, in, i)).intoArray(out, i);
         for (; i < to; i++) out[i] = erf(in[i]);
+    }
+
+    private static FloatVector erf(FloatVector x) {
+        FloatVector ax = x.abs();
+        FloatVector t = ax.mul(P).add(1f);
+        t = FloatVector.broadcast(S, 1f).div(t);
+        FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
+        FloatVector e = ax.mul(ax).neg().lanewise(VectorOperators.EXP);
+        FloatVector y = poly.mul(e).neg().add(1f);
+        return y.blend(y.neg(), x.compare(VectorOperators.LT, 0f));
     }
 
     /** out[i] = 0.5·x·(1 + erf(x/√2)) for i in [from, to): exact GELU, one pass. */
     public static void gelu(float[] in, float[] out, int from, int to) {
         final float invSqrt2 = (float) (1 / Math.sqrt(2));
-        for (int i = from; i < to; i++) out[i] = in[i] * invSqrt2;
-        erf(out, out, from, to);
-        for (int i = from; i < to; i++) out[i] = 0.5f * in[i] * (1f + out[i]);
+        int i = from;
+        int bound = from + S.loopBound(to - from);
+        for (; i < bound; i += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, in, i);
+            erf(x.mul(invSqrt2)).add(1f).mul(x).mul(0.5f).intoArray(out, i);
+        }
+        for (; i < to; i++) out[i] = 0.5f * in[i] * (1f + erf(in[i] * invSqrt2));
     }
 
     /** Softmax of each contiguous row of length n in [rowFrom, rowTo), in place. */
@@ -78,5 +82,55 @@ public final class VectorMath {
             for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, o + i).mul(inv).intoArray(x, o + i);
             for (; i < n; i++) x[o + i] *= inv;
         }
+    }
+
+    /**
+     * Layer normalisation of each contiguous row of length d in [rowFrom, rowTo): out = (x − mean)·invStd·scale
+     * + bias (bias may be null), invStd = 1/√(var + eps), variance about the mean (two passes, as ONNX defines
+     * it; the one-pass E[x²] − mean² form cancels badly when |mean| ≫ std). Lanes accumulate in float, the lane
+     * sums are combined in double. Writes each row's mean and invStd.
+     */
+    public static void layerNormRows(float[] x, float[] scale, float[] bias, float[] out, int d, float eps,
+                                     int rowFrom, int rowTo, float[] means, float[] invStds) {
+        int bound = S.loopBound(d);
+        for (int r = rowFrom; r < rowTo; r++) {
+            int o = r * d;
+            FloatVector acc = FloatVector.zero(S);
+            int i = 0;
+            for (; i < bound; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, o + i));
+            double sum = lanesSum(acc);
+            for (; i < d; i++) sum += x[o + i];
+            float mean = (float) (sum / d);
+            acc = FloatVector.zero(S);
+            i = 0;
+            for (; i < bound; i += S.length()) {
+                FloatVector t = FloatVector.fromArray(S, x, o + i).sub(mean);
+                acc = t.fma(t, acc);
+            }
+            double sq = lanesSum(acc);
+            for (; i < d; i++) {
+                float t = x[o + i] - mean;
+                sq += t * t;
+            }
+            float inv = (float) (1.0 / Math.sqrt(sq / d + eps));
+            means[r] = mean;
+            invStds[r] = inv;
+            i = 0;
+            for (; i < bound; i += S.length()) {
+                FloatVector y = FloatVector.fromArray(S, x, o + i).sub(mean).mul(inv).mul(FloatVector.fromArray(S, scale, i));
+                if (bias != null) y = y.add(FloatVector.fromArray(S, bias, i));
+                y.intoArray(out, o + i);
+            }
+            for (; i < d; i++) {
+                float y = (x[o + i] - mean) * inv * scale[i];
+                out[o + i] = bias == null ? y : y + bias[i];
+            }
+        }
+    }
+
+    private static double lanesSum(FloatVector v) {
+        double s = 0;
+        for (int l = 0; l < S.length(); l++) s += v.lane(l);
+        return s;
     }
 }

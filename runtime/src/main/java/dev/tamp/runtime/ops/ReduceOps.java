@@ -5,7 +5,7 @@ import dev.tamp.runtime.exec.Value;
 import dev.tamp.runtime.kernels.VectorMath;
 import java.util.Map;
 
-/** Reductions along axes, Softmax and LayerNormalization (statistics in double). */
+/** Reductions along axes (accumulated in double), Softmax and LayerNormalization (vectorised rows). */
 final class ReduceOps {
     private ReduceOps() {}
 
@@ -109,7 +109,7 @@ final class ReduceOps {
     static Value[] layerNorm(Node n, Value[] in, OpContext c) {
         Value x = ElementwiseOps.floatInput(n, in, 0);
         Value scale = ElementwiseOps.floatInput(n, in, 1);
-        Value bias = in.length > 2 ? in[2] : null;
+        Value bias = in.length > 2 && in[2] != null ? ElementwiseOps.floatInput(n, in, 2) : null;
         int r = x.rank();
         int axis = Shapes.axis((int) n.intAttr("axis", -1), r);
         float eps = n.floatAttr("epsilon", 1e-5f);
@@ -122,27 +122,8 @@ final class ReduceOps {
         float[] o = new float[x.size()];
         float[] means = new float[rows], invStd = new float[rows];
         final int d = inner;
-        c.parallel().forRange(rows, 16, (from, to) -> {
-            for (int row = from; row < to; row++) {
-                int base = row * d;
-                double mean = 0;
-                for (int i = 0; i < d; i++) mean += x.floats[base + i];
-                mean /= d;
-                double var = 0;
-                for (int i = 0; i < d; i++) {
-                    double t = x.floats[base + i] - mean;
-                    var += t * t;
-                }
-                var /= d;
-                double inv = 1.0 / Math.sqrt(var + eps);
-                means[row] = (float) mean;
-                invStd[row] = (float) inv;
-                for (int i = 0; i < d; i++) {
-                    float v = (float) ((x.floats[base + i] - mean) * inv) * scale.floats[i];
-                    o[base + i] = bias == null ? v : v + bias.floats[i];
-                }
-            }
-        });
+        final float[] b = bias == null ? null : bias.floats;
+        c.parallel().forRange(rows, 16, (from, to) -> VectorMath.layerNormRows(x.floats, scale.floats, b, o, d, eps, from, to, means, invStd));
         int[] statShape = x.shape.clone();
         for (int i = axis; i < r; i++) statShape[i] = 1;
         return new Value[] {Value.floats(o, x.shape), Value.floats(means, statShape), Value.floats(invStd, statShape)};
