@@ -38,7 +38,7 @@ class QuantizeCliTest {
         CliTest.Run r = tamp("quantize", "minilm", "--method", "smoothquant", "--stats", stats.toString(), "-o", out.toString(), "--json");
         assertEquals(0, r.code(), r.err());
         assertEquals("int8a8-sym-ch", Json.parse(r.out()).get("layers").get(0).get("encoding").asText());
-        assertTrue(Json.parse(r.out()).get("layers").get(0).get("detail").asText().startsWith("smooth explicit α=0.50"),
+        assertTrue(Json.parse(r.out()).get("layers").get(0).get("detail").asText().startsWith("smooth explicit Mul α=0.50"),
                 "reports how each group was smoothed: " + r.out());
         JsonNode e = Json.parse(tamp("eval", out.toString(), "--reference", "minilm", "--pairs", "50", "--sentences", "32", "--json").out());
         double c = e.get("metrics").get("cosine_mean").asDouble();
@@ -46,10 +46,23 @@ class QuantizeCliTest {
     }
 
     @Test
-    void unavailableMethodAndBadBits() {
-        CliTest.Run awq = tamp("quantize", "minilm", "--method", "awq", "-o", tmp.resolve("a.tpk").toString());
-        assertEquals(3, awq.code());
-        assertTrue(awq.err().contains("awq"), awq.err());
+    void awqOnStories260kIsReproducibleAndReportsEachGroup() throws Exception {
+        Path a = tmp.resolve("a.tpk"), b = tmp.resolve("b.tpk");
+        CliTest.Run r = tamp("quantize", "stories260k", "--method", "awq", "--group", "32", "--samples", "8", "-o", a.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode layers = Json.parse(r.out()).get("layers");
+        assertEquals(35, layers.size());
+        assertEquals("int4-asym-g32", layers.get(0).get("encoding").asText());
+        assertTrue(layers.get(0).get("detail").asText().contains("folded into model.layers.0.input_layernorm"), layers.get(0).toString());
+        assertEquals(0, tamp("quantize", "stories260k", "--method", "awq", "--group", "32", "--samples", "8", "-o", b.toString()).code());
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b), "identical inputs give identical bytes");
+        CliTest.Run prop = tamp("quantize", "stories260k", "--method", "awq", "--propagate", "sideways", "-o", tmp.resolve("p.tpk").toString());
+        assertEquals(2, prop.code(), prop.err());
+        assertTrue(prop.err().contains("--propagate"), prop.err());
+    }
+
+    @Test
+    void badFlags() {
         CliTest.Run alpha = tamp("quantize", "minilm", "--method", "smoothquant", "--alpha", "1.5", "--samples", "4", "-o", tmp.resolve("c.tpk").toString());
         assertEquals(2, alpha.code(), alpha.err());
         CliTest.Run bits = tamp("quantize", "minilm", "--method", "rtn", "--bits", "3", "-o", tmp.resolve("b.tpk").toString());

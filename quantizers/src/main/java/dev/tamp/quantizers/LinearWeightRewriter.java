@@ -42,7 +42,7 @@ public final class LinearWeightRewriter {
             } catch (BadInputException | IllegalArgumentException e) {
                 throw new BadInputException(model.source() + ": weight " + t.weight() + ": " + e.getMessage(), e);
             }
-            rows.add(new QuantReport.Row(t.weight(), q.describe(), WeightError.relative(rowsOf(d, t.kAxis()), enc.decode(q)),
+            rows.add(new QuantReport.Row(t.weight(), t.node(), q.describe(), WeightError.relative(rowsOf(d, t.kAxis()), enc.decode(q)),
                     q.numel(), d.storageBytes(), q.storageBytes(), null));
             weights.put(t.weight(), q);
             progress.update(++done, t.node());
@@ -60,5 +60,13 @@ public final class LinearWeightRewriter {
         float[] o = new float[a.length];
         for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) o[j * k + p] = a[p * n + j];
         return o;
+    }
+
+    /** The inverse of {@link #rowsOf}: [N][K] rows back into a float tensor of the weight's own orientation. */
+    public static dev.tamp.core.tensor.Tensor fromRows(float[] rows, int n, int k, int kAxis) {
+        if (kAxis == 1) return dev.tamp.core.tensor.Tensor.ofFloats(rows, n, k);
+        float[] o = new float[rows.length];
+        for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) o[p * n + j] = rows[j * k + p];
+        return dev.tamp.core.tensor.Tensor.ofFloats(o, k, n);
     }
 }

@@ -3,38 +3,19 @@ package dev.tamp.runtime;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.formats.ModelLoader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import dev.tamp.formats.TestModels;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.Map;
 
 /** The real models on the runtime test class path, extracted once per JVM and read once. */
 public final class RuntimeTestModels {
-    private static Path dir;
     private static final Map<String, Model> LOADED = new HashMap<>();
 
     private RuntimeTestModels() {}
 
-    public static synchronized Path path(String resource, String fileName) {
-        try {
-            if (dir == null) dir = Files.createTempDirectory("tamp-runtime-models");
-            Path sub = Files.createDirectories(dir.resolve(fileName + ".d"));
-            Path out = sub.resolve(fileName);
-            if (!Files.exists(out)) {
-                try (InputStream in = RuntimeTestModels.class.getResourceAsStream(resource)) {
-                    if (in == null) throw new IllegalStateException("missing test resource " + resource);
-                    Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
-                }
-                out.toFile().deleteOnExit();
-            }
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    public static Path path(String resource, String fileName) {
+        return TestModels.extract(resource, fileName);
     }
 
     public static Path miniLmPath() { return path("/all-minilm-l6-v2.onnx", "all-minilm-l6-v2.onnx"); }

@@ -9,7 +9,10 @@ import dev.tamp.cli.support.RuntimeOptions;
 import dev.tamp.quantizers.smoothquant.SmoothQuantizer;
 import dev.tamp.runtime.calib.CalibrationStats;
 import dev.tamp.runtime.calib.StatsFile;
-import dev.tamp.core.error.UnsupportedModelException;
+import dev.tamp.core.error.BadInputException;
+import dev.tamp.quantizers.awq.AwqOptions;
+import dev.tamp.quantizers.awq.AwqQuantizer;
+import dev.tamp.runtime.calib.CalibrationSource;
 import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.formats.TpkModelWriter;
 import dev.tamp.quantizers.QuantReport;
@@ -33,10 +36,14 @@ import picocli.CommandLine.Spec;
                 "smoothquant: W8A8 — per-channel smoothing s_j = max|X_j|^α / max|W_j|^(1−α) applied as an explicit multiply "
                 + "before each layer group (the FP32 function is unchanged), INT8 per-channel weights, INT8 per-token activations. "
                 + "Calibrates on the bundled corpus (or --data, or --stats from `tamp calibrate`).",
-                "awq (W4A16) is not available in this build yet."},
+                "awq: W4A16 (Lin et al.) — per group of linears sharing an input, activation-aware scales s = mean|x|^r searched "
+                + "on a grid (r = 0 is plain RTN) against the group's output error on the calibration set, then weight clipping "
+                + "search, then 4-bit groups of 128 with zero points; block by block, each block calibrated on the outputs of "
+                + "the already-quantized earlier blocks (--propagate fp: the FP32 model's activations, as llm-awq)."},
         footer = {"", "Examples:", "  tamp quantize minilm --method rtn --bits 8 -o minilm-w8.tpk",
                 "  tamp quantize bge --method rtn --bits 4 --group 128 --ignore 'pooler*' -o bge-w4g128.tpk",
                 "  tamp quantize minilm --method smoothquant --alpha 0.5 -o minilm-w8a8.tpk",
+                "  tamp quantize minilm --method awq -o minilm-w4g128-awq.tpk",
                 "  tamp quantize stories260k --method rtn --bits 4 --group 32 --json -o s.tpk"})
 public final class QuantizeCommand implements Callable<Integer> {
     enum Method { rtn, smoothquant, awq }
@@ -47,13 +54,24 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
 
-    @Option(names = "--bits", defaultValue = "8", description = "4 or 8 (default: ${DEFAULT-VALUE}).") int bits;
+    @Option(names = "--bits", description = "4 or 8 (default: 8 for rtn and smoothquant, 4 for awq).") Integer bits;
 
-    @Option(names = "--group", defaultValue = "0", description = "Group size along K; 0 = per output channel (default: ${DEFAULT-VALUE}).")
-    int group;
+    @Option(names = "--group", description = "Group size along K; 0 = per output channel (default: 0 for rtn, 128 for awq).")
+    Integer group;
 
-    @Option(names = "--asym", description = "Asymmetric with zero points (default: symmetric for 8 bits, asymmetric for 4).")
+    @Option(names = "--asym", negatable = true,
+            description = "Asymmetric with zero points (default: symmetric for 8 bits, asymmetric for 4).")
     Boolean asym;
+
+    @Option(names = "--grid", defaultValue = "20", description = "awq: scale-search grid points r = 0, 1/n, … (default: ${DEFAULT-VALUE}).")
+    int grid;
+
+    @Option(names = "--no-clip", description = "awq: skip the weight clipping search.") boolean noClip;
+
+    @Option(names = "--propagate", defaultValue = "compressed",
+            description = "awq: calibrate each block on the outputs of the quantized earlier blocks (compressed) or of the FP32 "
+                    + "model (fp, one calibration pass; llm-awq's choice) (default: ${DEFAULT-VALUE}).")
+    String propagate;
 
     @Mixin IgnoreOptions ignore;
 
@@ -82,16 +100,15 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (method == Method.awq) {
-            throw new UnsupportedModelException("--method awq is not available in this build yet (rtn and smoothquant are)");
-        }
         if (method == Method.smoothquant) return smoothQuant();
+        if (method == Method.awq) return awq();
+        int bits = this.bits == null ? 8 : this.bits, group = this.group == null ? 0 : this.group;
         boolean symmetric = asym == null ? bits == 8 : !asym;
         RtnOptions o;
         try {
             o = new RtnOptions(bits, symmetric, group, ignore.patterns);
         } catch (IllegalArgumentException e) {
-            throw new dev.tamp.core.error.BadInputException(e.getMessage());
+            throw new BadInputException(e.getMessage());
         }
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, null, progress);
@@ -104,6 +121,42 @@ public final class QuantizeCommand implements Callable<Integer> {
         opts.put("ignore", String.join(",", ignore.patterns));
         TpkModelWriter.write(r.model().withStep(Provenance.step("quantize", opts)), output);
         QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
+        return 0;
+    }
+
+    private Integer awq() {
+        int bits = this.bits == null ? 4 : this.bits, group = this.group == null ? 128 : this.group;
+        boolean symmetric = asym == null ? bits == 8 : !asym;
+        AwqOptions.Propagation prop = switch (propagate) {
+            case "fp" -> AwqOptions.Propagation.FP;
+            case "compressed" -> AwqOptions.Propagation.COMPRESSED;
+            default -> throw new BadInputException("--propagate must be fp or compressed, not " + propagate);
+        };
+        AwqOptions o;
+        try {
+            o = new AwqOptions(bits, group, symmetric, grid, !noClip, prop, ignore.patterns);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        StderrProgress progress = StderrProgress.forStderr();
+        LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
+        if (stats != null) throw new BadInputException("--stats: awq calibrates block by block on the model being quantized; use --data/--samples");
+        CalibrationSource source = CalibrationRunner.source(lm, Backends.of(rt.backend), data, samples, seqLen, seed, rt.batchSize, progress);
+        AwqQuantizer.Result r = AwqQuantizer.quantize(lm.model, source, o, progress);
+        Map<String, String> opts = new LinkedHashMap<>();
+        opts.put("method", "awq");
+        opts.put("bits", Integer.toString(bits));
+        opts.put("group", Integer.toString(group));
+        opts.put("symmetric", Boolean.toString(symmetric));
+        opts.put("grid", Integer.toString(grid));
+        opts.put("clip", Boolean.toString(!noClip));
+        opts.put("propagate", propagate);
+        opts.put("samples", Integer.toString(samples));
+        opts.put("seq_len", Integer.toString(seqLen));
+        opts.put("seed", Long.toString(seed));
+        opts.put("ignore", String.join(",", ignore.patterns));
+        TpkModelWriter.write(r.report().model().withStep(Provenance.step("quantize", opts)), output);
+        QuantReportPrinter.print(r.report(), output.toString(), json, spec.commandLine().getOut());
         return 0;
     }
 

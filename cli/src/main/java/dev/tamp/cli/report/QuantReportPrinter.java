@@ -30,6 +30,7 @@ public final class QuantReportPrinter {
             for (QuantReport.Row row : r.rows()) {
                 ObjectNode l = a.addObject();
                 l.put("weight", row.weight());
+                if (row.layer() != null) l.put("layer", row.layer());
                 l.put("encoding", row.encoding());
                 if (!Double.isNaN(row.relativeWeightError())) l.put("relative_weight_error", row.relativeWeightError());
                 l.put("bytes", row.bytesAfter());
@@ -37,10 +38,12 @@ public final class QuantReportPrinter {
             }
             out.println(Json.pretty(o));
         } else {
-            out.printf(Locale.ROOT, "%-56s %-16s %12s %10s%n", "weight", "encoding", "rel. error", "bytes");
+            out.printf(Locale.ROOT, "%-56s %-16s %12s %10s%n", "layer (weight)", "encoding", "w. error", "bytes");
             for (QuantReport.Row row : r.rows()) {
-                out.printf(Locale.ROOT, "%-56s %-16s %12s %10d%n", row.weight(), row.encoding(),
-                        Double.isNaN(row.relativeWeightError()) ? "-" : String.format(Locale.ROOT, "%.5f", row.relativeWeightError()), row.bytesAfter());
+                String name = row.layer() == null || row.layer().equals(row.weight()) ? row.weight() : row.layer();
+                out.printf(Locale.ROOT, "%-56s %-16s %12s %10d%s%n", name, row.encoding(),
+                        Double.isNaN(row.relativeWeightError()) ? "-" : String.format(Locale.ROOT, "%.5f", row.relativeWeightError()), row.bytesAfter(),
+                        row.detail() == null ? "" : "  " + row.detail());
             }
             out.printf(Locale.ROOT, "%d weights: %.1f MB → %.1f MB (%.2f bits/weight)  → %s%n", r.rows().size(), before / 1e6, after / 1e6,
                     elements == 0 ? 0 : 8.0 * after / elements, output);

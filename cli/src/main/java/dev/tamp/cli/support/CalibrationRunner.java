@@ -3,7 +3,9 @@ package dev.tamp.cli.support;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.runtime.calib.CalibrationStats;
+import dev.tamp.runtime.calib.CalibrationSource;
 import dev.tamp.runtime.calib.Calibrator;
+import dev.tamp.runtime.tokenizer.Tokenizer;
 import dev.tamp.runtime.data.CalibrationSampler;
 import dev.tamp.runtime.data.TextCorpus;
 import dev.tamp.runtime.eval.DecoderEvaluation;
@@ -21,20 +23,33 @@ public final class CalibrationRunner {
 
     public static CalibrationStats run(LoadedModel lm, Backend backend, Path data, int samples, int seqLen, long seed, int batchSize,
                                        boolean withGram, Progress progress) {
+        return source(lm, backend, data, samples, seqLen, seed, batchSize, progress).collect(lm.runnable(), l -> true, withGram, progress);
+    }
+
+    /**
+     * The calibration set, drawn once (sentences, or sequences sampled from the FP model), as a source that
+     * block-wise methods can run through successive versions of the model.
+     */
+    public static CalibrationSource source(LoadedModel lm, Backend backend, Path data, int samples, int seqLen, long seed, int batchSize,
+                                           Progress progress) {
         Model m = lm.runnable();
-        CalibrationStats stats;
+        CalibrationSource src;
         if (lm.isDecoder() && lm.model.tokenizerJson() == null) {
             long[][] seqs;
             try (Generator g = new Generator(m, backend)) {
                 seqs = DecoderEvaluation.sample(g, samples, seqLen, seed);
             }
-            stats = Calibrator.decoder(m, backend, seqs, withGram, progress);
+            src = (model, which, gram, p) -> Calibrator.decoder(model, backend, seqs, which, gram, p);
         } else {
             List<TextCorpus.Document> docs = data != null ? TextCorpus.fromPath(data) : TextCorpus.bundled(TextCorpus.Split.CALIBRATION);
             List<String> texts = CalibrationSampler.sample(docs, CalibrationSampler.Mode.SENTENCE, samples, seed, 0);
-            stats = Calibrator.encoder(m, backend, lm.tokenizer(), texts, seqLen, batchSize, withGram, progress);
+            Tokenizer tok = lm.tokenizer();
+            src = (model, which, gram, p) -> Calibrator.encoder(model, backend, tok, texts, seqLen, batchSize, which, gram, p);
         }
-        stats.info().put("seed", Long.toString(seed));
-        return stats;
+        return (model, which, gram, p) -> {
+            CalibrationStats stats = src.collect(model, which, gram, p);
+            stats.info().put("seed", Long.toString(seed));
+            return stats;
+        };
     }
 }

@@ -38,7 +38,7 @@ public final class MxSlicer {
                         + ", not an anchor format (mxint8, mxfp8, mxfp8-e5m2)");
             }
             MxWeight s = MxMatrix.slice(m, to);
-            rows.add(new QuantReport.Row(e.getKey(), to.cliName() + "<" + m.format().cliName(), Double.NaN, s.numel(), m.storageBytes(), s.storageBytes(), null));
+            rows.add(new QuantReport.Row(e.getKey(), null, to.cliName() + "<" + m.format().cliName(), Double.NaN, s.numel(), m.storageBytes(), s.storageBytes(), null));
             weights.put(e.getKey(), s);
             progress.update(++done, e.getKey());
         }

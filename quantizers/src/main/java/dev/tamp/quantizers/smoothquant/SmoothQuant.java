@@ -3,7 +3,6 @@ package dev.tamp.quantizers.smoothquant;
 import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.error.BadInputException;
-import dev.tamp.core.ir.Graph;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.ir.Node;
 import dev.tamp.core.tensor.Tensor;
@@ -11,9 +10,9 @@ import dev.tamp.runtime.arch.ArchitectureBuilders;
 import dev.tamp.runtime.calib.CalibrationStats;
 import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
+import dev.tamp.quantizers.InputScaling;
 import dev.tamp.quantizers.LinearWeights;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +22,10 @@ import java.util.Map;
  * input X, per input channel s_j = max|X_j|^α / max_i max|W_i[:, j]|^(1−α) (both clamped at 1e-5), then
  * X ← X·diag(s)^−1 and W_i ← W_i·diag(s), which leaves the FP32 model's function unchanged.
  *
- * <p>This version applies X·diag(s)^−1 as an explicit per-channel Mul inserted before the group (the INC-style
- * route the spec prescribes for post-LN encoders such as MiniLM and BGE, where the LayerNorm output also feeds
- * the residual and cannot absorb the scale). Folding into a producer (RMSNorm γ, v_proj rows) is not done
- * yet: every group is reported as "explicit".
+ * <p>X·diag(s)^−1 goes where {@link InputScaling} can put it: folded into an RMSNorm/LayerNorm γ (and β) that
+ * feeds only the group (Llama's input_layernorm and post_attention_layernorm), else an explicit per-channel Mul
+ * before the group (the INC-style route for post-LN encoders such as MiniLM and BGE, whose LayerNorm output
+ * also feeds the residual). Folding through v_proj → o_proj and up → down is not done: those are explicit.
  */
 public final class SmoothQuant {
     /** One smoothed group: its input, member weights and the range of the chosen scales. */
@@ -46,9 +45,7 @@ public final class SmoothQuant {
             if (selected.containsKey(l.weight())) byInput.computeIfAbsent(l.input(), k -> new ArrayList<>()).add(l);
         }
         Map<String, EncodedTensor> weights = new LinkedHashMap<>(m.weights());
-        Map<Node, String> rewire = new HashMap<>();
-        List<Node> inserted = new ArrayList<>();
-        Map<String, Node> insertBefore = new HashMap<>();
+        List<InputScaling.Group> scalings = new ArrayList<>();
         List<Group> groups = new ArrayList<>();
         for (Map.Entry<String, List<LinearLayers.Linear>> e : byInput.entrySet()) {
             ChannelStats cs = stats.byInput().get(e.getKey());
@@ -67,34 +64,19 @@ public final class SmoothQuant {
                 hi = Math.max(hi, v);
             }
             List<String> names = new ArrayList<>();
+            List<Node> nodes = new ArrayList<>();
             for (LinearLayers.Linear l : e.getValue()) {
                 weights.put(l.weight(), new DenseWeight(scaleColumns(((DenseWeight) weights.get(l.weight())).tensor(), l.kAxis(), s)));
-                rewire.put(l.node(), e.getKey() + "/smoothed");
                 names.add(l.weight());
+                nodes.add(l.node());
             }
-            String invName = e.getKey() + "/smooth_scale";
-            weights.put(invName, new DenseWeight(Tensor.ofFloats(inv, k)));
-            Node mul = new Node(e.getKey() + "/smooth", "Mul", "", List.of(e.getKey(), invName), List.of(e.getKey() + "/smoothed"), Map.of());
-            inserted.add(mul);
-            insertBefore.put(e.getKey(), e.getValue().get(0).node());
-            groups.add(new Group(e.getKey(), names, "explicit", lo, hi));
+            scalings.add(new InputScaling.Group(e.getKey(), inv, nodes));
+            groups.add(new Group(e.getKey(), names, "", lo, hi));
         }
-        List<Node> nodes = new ArrayList<>();
-        Map<Node, Node> muls = new HashMap<>();
-        for (Node mul : inserted) muls.put(insertBefore.get(mul.inputs().get(0)), mul);
-        for (Node n : m.graph().nodes()) {
-            if (muls.containsKey(n)) nodes.add(muls.get(n));
-            String target = rewire.get(n);
-            if (target != null) {
-                List<String> in = new ArrayList<>(n.inputs());
-                in.set(0, target);
-                nodes.add(new Node(n.name(), n.opType(), n.domain(), in, n.outputs(), n.attributes()));
-            } else {
-                nodes.add(n);
-            }
-        }
-        Graph g = m.graph().withNodes(nodes);
-        return new Result(m.withGraph(g).withWeights(weights), groups);
+        InputScaling.Result applied = InputScaling.apply(m.withWeights(weights), scalings);
+        List<Group> routed = new ArrayList<>();
+        for (Group g : groups) routed.add(new Group(g.input(), g.weights(), applied.routes().get(g.input()), g.minScale(), g.maxScale()));
+        return new Result(applied.model(), routed);
     }
 
     /** Running max of |W[:, j]| over output rows into wmax (j along the K axis). */

@@ -45,7 +45,7 @@ public final class SmoothQuantizer {
         }
         List<QuantReport.Row> rows = new ArrayList<>();
         for (QuantReport.Row r : w8.rows()) {
-            rows.add(new QuantReport.Row(r.weight(), "int8a8-sym-ch", r.relativeWeightError(), r.elements(), r.bytesBefore(), r.bytesAfter(),
+            rows.add(new QuantReport.Row(r.weight(), r.layer(), "int8a8-sym-ch", r.relativeWeightError(), r.elements(), r.bytesBefore(), r.bytesAfter(),
                     detail.getOrDefault(r.weight(), "not smoothed")));
         }
         return new Result(new QuantReport(w8.model().withWeights(weights), "smoothquant", rows), groups);

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Runs a model once over calibration batches with a {@link CalibrationObserver} attached, streaming: each
@@ -24,7 +25,13 @@ public final class Calibrator {
     /** Encoder calibration on sentences (padding masked out of every statistic). */
     public static CalibrationStats encoder(Model model, Backend backend, Tokenizer tok, List<String> texts, int maxLength,
                                            int batchSize, boolean withGram, Progress progress) {
-        List<LinearLayers.Linear> layers = LinearLayers.of(model);
+        return encoder(model, backend, tok, texts, maxLength, batchSize, l -> true, withGram, progress);
+    }
+
+    /** Encoder calibration observing only the linear layers {@code which} accepts (block-wise methods). */
+    public static CalibrationStats encoder(Model model, Backend backend, Tokenizer tok, List<String> texts, int maxLength,
+                                           int batchSize, Predicate<LinearLayers.Linear> which, boolean withGram, Progress progress) {
+        List<LinearLayers.Linear> layers = LinearLayers.of(model).stream().filter(which).toList();
         CalibrationObserver obs = new CalibrationObserver(layers, withGram, Parallel.shared());
         List<String> inputs = model.graph().inputs().stream().map(v -> v.name()).toList();
         long tokens = 0;
@@ -65,7 +72,13 @@ public final class Calibrator {
 
     /** Decoder calibration on token sequences (all tokens count). */
     public static CalibrationStats decoder(Model model, Backend backend, long[][] sequences, boolean withGram, Progress progress) {
-        List<LinearLayers.Linear> layers = LinearLayers.of(model);
+        return decoder(model, backend, sequences, l -> true, withGram, progress);
+    }
+
+    /** Decoder calibration observing only the linear layers {@code which} accepts. */
+    public static CalibrationStats decoder(Model model, Backend backend, long[][] sequences, Predicate<LinearLayers.Linear> which,
+                                           boolean withGram, Progress progress) {
+        List<LinearLayers.Linear> layers = LinearLayers.of(model).stream().filter(which).toList();
         CalibrationObserver obs = new CalibrationObserver(layers, withGram, Parallel.shared());
         progress.begin("calibrate", sequences.length);
         long tokens = 0;
