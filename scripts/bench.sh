@@ -4,6 +4,9 @@
 #   scripts/bench.sh [executor]   tamp java backend vs ONNX Runtime on MiniLM, batch 32 x 128 tokens
 #   scripts/bench.sh mx           MX conversion and Slice-and-Scale throughput (MB/s of FP32 input)
 #   scripts/bench.sh mx-table [pairs] [sentences]   MX accuracy table on MiniLM and BGE (minutes; not in "all")
+#   scripts/bench.sh awq          `tamp quantize minilm --method awq` end to end (128 calibration sentences): wall s, peak RSS
+#   scripts/bench.sh quant-table [pairs] [sentences]   RTN-W8, SmoothQuant W8A8, RTN-W4 g128, AWQ-W4 g128 on MiniLM and BGE,
+#                                 each measured with `tamp eval --reference` (minutes; not in "all")
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$root"
@@ -31,4 +34,39 @@ if [ "$what" = mx-table ]; then
   mvn -B -q -pl quantizers dependency:build-classpath -Dmdep.outputFile="$qcp" -Dmdep.includeScope=test >&2
   java --add-modules jdk.incubator.vector -Xmx8g -Dtamp.cache.dir="$cache" -cp "quantizers/target/test-classes:quantizers/target/classes:$(cat "$qcp")" \
     dev.tamp.quantizers.bench.MxAccuracyTable "${2:-500}" "${3:-256}" 2> >(grep -v 'incubator' >&2)
+fi
+
+# Wall time and peak RSS of one tamp command, as a JSON object: timed NAME CMD...
+timed() {
+  local name="$1"; shift
+  local t0 t1 rss
+  t0=$(date +%s.%N)
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f "%M" -o "$root/target/bench.rss" "$@" > /dev/null
+    rss=$(tail -1 "$root/target/bench.rss")
+  else
+    "$@" > /dev/null; rss=0  # no GNU time here: RSS unknown (reported as 0)
+  fi
+  t1=$(date +%s.%N)
+  python3 -c "import json,sys; print(json.dumps({'bench': sys.argv[1], 'seconds': round(float(sys.argv[3]) - float(sys.argv[2]), 1), 'peak_rss_mb': round(int(sys.argv[4]) / 1024)}))" \
+    "$name" "$t0" "$t1" "$rss"
+}
+if [ "$what" = all ] || [ "$what" = awq ]; then
+  mvn -B -q -pl cli package -DskipTests >&2
+  out="$root/target/bench-awq"; mkdir -p "$out"
+  timed awq-minilm-128-sentences ./tamp quantize minilm --method awq --samples 128 -o "$out/minilm-awq.tpk"
+fi
+if [ "$what" = quant-table ]; then
+  mvn -B -q -pl cli package -DskipTests >&2
+  out="$root/target/bench-quant"; mkdir -p "$out"
+  for m in minilm bge; do
+    ./tamp quantize "$m" --method rtn --bits 8 -o "$out/$m-rtn-w8.tpk" > /dev/null
+    ./tamp quantize "$m" --method smoothquant -o "$out/$m-sq-w8a8.tpk" > /dev/null
+    ./tamp quantize "$m" --method rtn --bits 4 --group 128 -o "$out/$m-rtn-w4g128.tpk" > /dev/null
+    ./tamp quantize "$m" --method awq -o "$out/$m-awq-w4g128.tpk" > /dev/null
+    for v in rtn-w8 sq-w8a8 rtn-w4g128 awq-w4g128; do
+      ./tamp eval "$out/$m-$v.tpk" --reference "$m" --pairs "${2:-500}" --sentences "${3:-256}" --json \
+        | python3 -c "import json,sys; d=json.load(sys.stdin)['metrics']; print(json.dumps({'model': sys.argv[1], 'variant': sys.argv[2], **d}))" "$m" "$v"
+    done
+  done
 fi

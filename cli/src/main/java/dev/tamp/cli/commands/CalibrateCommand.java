@@ -53,7 +53,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
         Backend b = Backends.of(rt.backend);
-        CalibrationStats stats = CalibrationRunner.run(lm, b, data, samples, seqLen, seed, rt.batchSize, !noGram, progress);
+        CalibrationStats stats = CalibrationRunner.run(lm, b, data, samples, seqLen, seed, rt.batchSize, !noGram, 0, progress);
         stats.info().put("model_sha256", lm.model.provenance().isEmpty() ? "" : lm.model.provenance().get(0).options().getOrDefault("sha256", ""));
         StatsFile.write(output, stats);
         progress.info("wrote " + output + " (" + stats.byInput().size() + " linear inputs, " + stats.info().get("tokens") + " tokens)");

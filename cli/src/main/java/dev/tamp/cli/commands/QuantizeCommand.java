@@ -6,6 +6,7 @@ import dev.tamp.cli.support.Backends;
 import dev.tamp.cli.support.CalibrationRunner;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.RuntimeOptions;
+import dev.tamp.quantizers.smoothquant.AlphaSearch;
 import dev.tamp.quantizers.smoothquant.SmoothQuantizer;
 import dev.tamp.runtime.calib.CalibrationStats;
 import dev.tamp.runtime.calib.StatsFile;
@@ -33,8 +34,9 @@ import picocli.CommandLine.Spec;
         description = {"Post-training weight quantization of the linear layers.",
                 "rtn: round-to-nearest INT8/INT4, symmetric or with zero points, per output channel (--group 0) or in groups "
                 + "along the input dimension (a group that does not divide K leaves a shorter last group).",
-                "smoothquant: W8A8 — per-channel smoothing s_j = max|X_j|^α / max|W_j|^(1−α) applied as an explicit multiply "
-                + "before each layer group (the FP32 function is unchanged), INT8 per-channel weights, INT8 per-token activations. "
+                "smoothquant: W8A8 — per-channel smoothing s_j = max|X_j|^α / max|W_j|^(1−α), 1/s folded into the RMSNorm/LayerNorm "
+                + "feeding the group where that norm feeds nothing else, else an explicit multiply before the group (the FP32 "
+                + "function is unchanged); INT8 per-channel weights; INT8 activations per token or per tensor. "
                 + "Calibrates on the bundled corpus (or --data, or --stats from `tamp calibrate`).",
                 "awq: W4A16 (Lin et al.) — per group of linears sharing an input, activation-aware scales s = mean|x|^r searched "
                 + "on a grid (r = 0 is plain RTN) against the group's output error on the calibration set, then weight clipping "
@@ -75,8 +77,15 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Mixin IgnoreOptions ignore;
 
-    @Option(names = "--alpha", defaultValue = "0.5", description = "SmoothQuant migration strength in [0, 1] (default: ${DEFAULT-VALUE}).")
-    double alpha;
+    @Option(names = "--alpha", defaultValue = "0.5",
+            description = "SmoothQuant migration strength in [0, 1], or auto: per group the α in 0.30…0.95 (or no smoothing) "
+                    + "with the lowest W8A8 output error on calibration tokens (default: ${DEFAULT-VALUE}).")
+    String alpha;
+
+    @Option(names = "--activations", defaultValue = "token",
+            description = "smoothquant: INT8 activation scales per token at run time (token) or one per layer from calibration "
+                    + "(tensor) (default: ${DEFAULT-VALUE}).")
+    String activations;
 
     @Option(names = "--stats", paramLabel = "STATS", description = "Statistics from `tamp calibrate` instead of calibrating here.")
     Path stats;
@@ -163,19 +172,38 @@ public final class QuantizeCommand implements Callable<Integer> {
     private Integer smoothQuant() {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
+        boolean auto = alpha.equals("auto");
+        if (!activations.equals("token") && !activations.equals("tensor")) {
+            throw new BadInputException("--activations must be token or tensor, not " + activations);
+        }
+        boolean perTensor = activations.equals("tensor");
+        double fixed = auto ? 0 : parseAlpha(alpha);
         CalibrationStats cs = stats != null ? StatsFile.read(stats)
-                : CalibrationRunner.run(lm, Backends.of(rt.backend), data, samples, seqLen, seed, rt.batchSize, false, progress);
-        SmoothQuantizer.Result r = SmoothQuantizer.quantize(lm.model, cs, alpha, ignore.patterns, progress);
+                : CalibrationRunner.run(lm, Backends.of(rt.backend), data, samples, seqLen, seed, rt.batchSize, false,
+                        auto ? AlphaSearch.SAMPLE_ROWS : 0, progress);
+        SmoothQuantizer.Result r = SmoothQuantizer.quantize(lm.model, cs, auto ? AlphaSearch::choose : (x, w, n) -> fixed, perTensor,
+                ignore.patterns, progress);
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("method", "smoothquant");
-        opts.put("alpha", Double.toString(alpha));
+        opts.put("alpha", alpha);
         opts.put("weights", "int8-per-channel");
-        opts.put("activations", "int8-per-token-dynamic");
+        opts.put("activations", perTensor ? "int8-per-tensor-static" : "int8-per-token-dynamic");
         opts.put("smoothing", "explicit-multiply");
         opts.put("calibration", cs.info().getOrDefault("calibration_sha256", stats == null ? "" : stats.getFileName().toString()));
         opts.put("ignore", String.join(",", ignore.patterns));
         TpkModelWriter.write(r.report().model().withStep(Provenance.step("quantize", opts)), output);
         QuantReportPrinter.print(r.report(), output.toString(), json, spec.commandLine().getOut());
         return 0;
+    }
+
+    private static double parseAlpha(String a) {
+        double v;
+        try {
+            v = Double.parseDouble(a);
+        } catch (NumberFormatException e) {
+            throw new BadInputException("--alpha must be a number in [0, 1] or auto, not " + a);
+        }
+        if (!(v >= 0 && v <= 1)) throw new BadInputException("--alpha must be in [0, 1] or auto, not " + a);
+        return v;
     }
 }

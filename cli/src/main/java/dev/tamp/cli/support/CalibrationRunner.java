@@ -22,8 +22,8 @@ public final class CalibrationRunner {
     private CalibrationRunner() {}
 
     public static CalibrationStats run(LoadedModel lm, Backend backend, Path data, int samples, int seqLen, long seed, int batchSize,
-                                       boolean withGram, Progress progress) {
-        return source(lm, backend, data, samples, seqLen, seed, batchSize, progress).collect(lm.runnable(), l -> true, withGram, progress);
+                                       boolean withGram, int sampleRows, Progress progress) {
+        return source(lm, backend, data, samples, seqLen, seed, batchSize, progress).collect(lm.runnable(), l -> true, withGram, sampleRows, progress);
     }
 
     /**
@@ -39,15 +39,15 @@ public final class CalibrationRunner {
             try (Generator g = new Generator(m, backend)) {
                 seqs = DecoderEvaluation.sample(g, samples, seqLen, seed);
             }
-            src = (model, which, gram, p) -> Calibrator.decoder(model, backend, seqs, which, gram, p);
+            src = (model, which, gram, rows, p) -> Calibrator.decoder(model, backend, seqs, which, gram, rows, p);
         } else {
             List<TextCorpus.Document> docs = data != null ? TextCorpus.fromPath(data) : TextCorpus.bundled(TextCorpus.Split.CALIBRATION);
             List<String> texts = CalibrationSampler.sample(docs, CalibrationSampler.Mode.SENTENCE, samples, seed, 0);
             Tokenizer tok = lm.tokenizer();
-            src = (model, which, gram, p) -> Calibrator.encoder(model, backend, tok, texts, seqLen, batchSize, which, gram, p);
+            src = (model, which, gram, rows, p) -> Calibrator.encoder(model, backend, tok, texts, seqLen, batchSize, which, gram, rows, p);
         }
-        return (model, which, gram, p) -> {
-            CalibrationStats stats = src.collect(model, which, gram, p);
+        return (model, which, gram, rows, p) -> {
+            CalibrationStats stats = src.collect(model, which, gram, rows, p);
             stats.info().put("seed", Long.toString(seed));
             return stats;
         };

@@ -9,6 +9,7 @@ import dev.tamp.core.ir.Model;
 import dev.tamp.core.ir.Node;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.formats.codec.IntGroupCodec;
+import dev.tamp.quantizers.FakeQuant;
 import dev.tamp.quantizers.InputScaling;
 import dev.tamp.quantizers.LinearWeightRewriter;
 import dev.tamp.quantizers.LinearWeights;
@@ -83,13 +84,13 @@ public final class AwqQuantizer {
         List<Mapping> mappings = new ArrayList<>();
         List<InputScaling.Group> scalings = new ArrayList<>();
         CalibrationStats fpStats = o.propagate() == AwqOptions.Propagation.FP
-                ? calibration.collect(m, l -> groups.containsKey(l.input()) && selected.contains(l.weight()), true, progress) : null;
+                ? calibration.collect(m, l -> groups.containsKey(l.input()) && selected.contains(l.weight()), true, 0, progress) : null;
         int done = 0;
         progress.begin("awq", groups.size());
         for (Map.Entry<Integer, List<String>> block : blocks.entrySet()) {
             Set<String> inputs = new HashSet<>(block.getValue());
             CalibrationStats stats = fpStats != null ? fpStats
-                    : calibration.collect(m.withWeights(working), l -> inputs.contains(l.input()) && selected.contains(l.weight()), true, Progress.NONE);
+                    : calibration.collect(m.withWeights(working), l -> inputs.contains(l.input()) && selected.contains(l.weight()), true, 0, Progress.NONE);
             for (String input : block.getValue()) {
                 ChannelStats cs = stats.byInput().get(input);
                 if (cs == null || cs.rows == 0) {

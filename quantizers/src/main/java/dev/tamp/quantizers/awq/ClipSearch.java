@@ -1,5 +1,7 @@
 package dev.tamp.quantizers.awq;
 
+import dev.tamp.quantizers.FakeQuant;
+
 /**
  * AWQ's weight clipping search (llm-awq auto_clip, algorithms.md §2.1), run after the scales are applied: for
  * every output row and quantization group, the clip value mv = max|w_group|·(1 − i/n) for i = 0 … ⌊0.5·n⌋−1

@@ -1,5 +1,6 @@
 package dev.tamp.quantizers.awq;
 
+import dev.tamp.quantizers.FakeQuant;
 import java.util.List;
 
 /**

@@ -11,6 +11,7 @@ import dev.tamp.runtime.calib.CalibrationStats;
 import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
 import dev.tamp.quantizers.InputScaling;
+import dev.tamp.quantizers.LinearWeightRewriter;
 import dev.tamp.quantizers.LinearWeights;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,15 +29,25 @@ import java.util.Map;
  * also feeds the residual). Folding through v_proj → o_proj and up → down is not done: those are explicit.
  */
 public final class SmoothQuant {
-    /** One smoothed group: its input, member weights and the range of the chosen scales. */
-    public record Group(String input, List<String> weights, String route, double minScale, double maxScale) {}
+    /** One group: its input, member weights, the α used (negative: not smoothed), route and range of the scales. */
+    public record Group(String input, List<String> weights, double alpha, String route, double minScale, double maxScale, float[] inverse) {}
 
     public record Result(Model model, List<Group> groups) {}
+
+    /** Chooses α for one group of linears sharing an input; a negative value leaves the group unsmoothed. */
+    @FunctionalInterface
+    public interface AlphaChoice {
+        double choose(ChannelStats input, List<float[]> weightRows, int[] outFeatures);
+    }
 
     private SmoothQuant() {}
 
     public static Result smooth(Model model, CalibrationStats stats, double alpha, List<String> ignore) {
-        if (alpha < 0 || alpha > 1) throw new BadInputException("--alpha must be in [0, 1], not " + alpha);
+        if (alpha < 0 || alpha > 1) throw new BadInputException("--alpha must be in [0, 1] or auto, not " + alpha);
+        return smooth(model, stats, (x, w, n) -> alpha, ignore);
+    }
+
+    public static Result smooth(Model model, CalibrationStats stats, AlphaChoice choice, List<String> ignore) {
         Model m = ArchitectureBuilders.ensureGraph(model);
         Map<String, LinearWeights.Target> selected = new LinkedHashMap<>();
         for (LinearWeights.Target t : LinearWeights.select(m, ignore)) selected.put(t.weight(), t);
@@ -50,46 +61,66 @@ public final class SmoothQuant {
         for (Map.Entry<String, List<LinearLayers.Linear>> e : byInput.entrySet()) {
             ChannelStats cs = stats.byInput().get(e.getKey());
             if (cs == null) throw new BadInputException("calibration statistics have no entry for linear input " + e.getKey());
-            int k = cs.k;
-            double[] wmax = new double[k];
-            for (LinearLayers.Linear l : e.getValue()) columnAbsMax(((DenseWeight) weights.get(l.weight())).tensor(), l.kAxis(), wmax);
-            float[] s = new float[k], inv = new float[k];
-            double lo = Double.MAX_VALUE, hi = 0;
-            for (int j = 0; j < k; j++) {
-                double x = cs.absMax[j];
-                double v = x == 0 ? 1.0 : Math.max(Math.pow(Math.max(x, 1e-5), alpha) / Math.pow(Math.max(wmax[j], 1e-5), 1 - alpha), 1e-5);
-                s[j] = (float) v;
-                inv[j] = (float) (1.0 / v);
-                lo = Math.min(lo, v);
-                hi = Math.max(hi, v);
-            }
+            List<float[]> rows = new ArrayList<>();
+            int[] ns = new int[e.getValue().size()];
             List<String> names = new ArrayList<>();
+            for (int i = 0; i < ns.length; i++) {
+                LinearLayers.Linear l = e.getValue().get(i);
+                rows.add(LinearWeightRewriter.rowsOf((DenseWeight) weights.get(l.weight()), l.kAxis()));
+                ns[i] = l.outFeatures();
+                names.add(l.weight());
+            }
+            double alpha = choice.choose(cs, rows, ns);
+            if (alpha < 0) {
+                groups.add(new Group(e.getKey(), names, alpha, "not smoothed", 1, 1, null));
+                continue;
+            }
+            float[] s = scales(cs.absMax, weightAbsMax(rows, ns, cs.k), alpha);
+            float[] inv = new float[s.length];
+            double lo = Double.MAX_VALUE, hi = 0;
+            for (int j = 0; j < s.length; j++) {
+                inv[j] = (float) (1.0 / s[j]);
+                lo = Math.min(lo, s[j]);
+                hi = Math.max(hi, s[j]);
+            }
             List<Node> nodes = new ArrayList<>();
             for (LinearLayers.Linear l : e.getValue()) {
                 weights.put(l.weight(), new DenseWeight(scaleColumns(((DenseWeight) weights.get(l.weight())).tensor(), l.kAxis(), s)));
-                names.add(l.weight());
                 nodes.add(l.node());
             }
             scalings.add(new InputScaling.Group(e.getKey(), inv, nodes));
-            groups.add(new Group(e.getKey(), names, "", lo, hi));
+            groups.add(new Group(e.getKey(), names, alpha, "", lo, hi, inv));
         }
         InputScaling.Result applied = InputScaling.apply(m.withWeights(weights), scalings);
         List<Group> routed = new ArrayList<>();
-        for (Group g : groups) routed.add(new Group(g.input(), g.weights(), applied.routes().get(g.input()), g.minScale(), g.maxScale()));
+        for (Group g : groups) {
+            String route = g.alpha() < 0 ? g.route() : applied.routes().get(g.input());
+            routed.add(new Group(g.input(), g.weights(), g.alpha(), route, g.minScale(), g.maxScale(), g.inverse()));
+        }
         return new Result(applied.model(), routed);
     }
 
-    /** Running max of |W[:, j]| over output rows into wmax (j along the K axis). */
-    static void columnAbsMax(Tensor w, int kAxis, double[] wmax) {
-        long[] s = w.shape();
-        int rows = (int) s[0], cols = (int) s[1];
-        float[] v = w.toFloatArray();
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                int j = kAxis == 0 ? r : c;
-                wmax[j] = Math.max(wmax[j], Math.abs(v[r * cols + c]));
-            }
+    /**
+     * s_j = max|X_j|^α / max|W_j|^(1−α), both clamped at 1e−5, the result at ≥ 1e−5; a channel never seen
+     * non-zero in calibration gets s_j = 1 [OURS, algorithms.md §1.6: the reference's 1e−5 would blow up unseen data].
+     */
+    static float[] scales(float[] xAbsMax, double[] wAbsMax, double alpha) {
+        float[] s = new float[xAbsMax.length];
+        for (int j = 0; j < s.length; j++) {
+            double x = xAbsMax[j];
+            s[j] = (float) (x == 0 ? 1.0 : Math.max(Math.pow(Math.max(x, 1e-5), alpha) / Math.pow(Math.max(wAbsMax[j], 1e-5), 1 - alpha), 1e-5));
         }
+        return s;
+    }
+
+    /** max over the group's output rows of |W[:, j]| per input channel j, from [n][k] rows. */
+    static double[] weightAbsMax(List<float[]> rows, int[] ns, int k) {
+        double[] wmax = new double[k];
+        for (int i = 0; i < ns.length; i++) {
+            float[] w = rows.get(i);
+            for (int r = 0; r < ns[i]; r++) for (int j = 0; j < k; j++) wmax[j] = Math.max(wmax[j], Math.abs(w[r * k + j]));
+        }
+        return wmax;
     }
 
     /** W·diag(s) along the K axis. */

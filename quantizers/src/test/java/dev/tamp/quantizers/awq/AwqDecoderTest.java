@@ -27,7 +27,7 @@ class AwqDecoderTest {
             calib = DecoderEvaluation.sample(g, 32, 64, 1);
             eval = DecoderEvaluation.sample(g, 32, 64, 2);
         }
-        CalibrationSource source = (m, which, gram, p) -> Calibrator.decoder(m, new JavaBackend(), calib, which, gram, p);
+        CalibrationSource source = (m, which, gram, rows, p) -> Calibrator.decoder(m, new JavaBackend(), calib, which, gram, rows, p);
         AwqOptions o = new AwqOptions(4, 32, false, 20, true, AwqOptions.Propagation.COMPRESSED, List.of());
         AwqQuantizer.Result awq = AwqQuantizer.quantize(fp32, source, o, Progress.NONE);
         long folded = awq.mappings().stream().filter(m -> m.route().startsWith("folded into")).count();

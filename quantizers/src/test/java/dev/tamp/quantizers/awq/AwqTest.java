@@ -52,7 +52,7 @@ class AwqTest {
         fp32 = ModelLoader.load(TestModels.miniLm(), Progress.NONE).withTokenizer(tj);
         tok = Tokenizers.fromJson(tj);
         calib = CalibrationSampler.sample(TextCorpus.bundled(TextCorpus.Split.CALIBRATION), CalibrationSampler.Mode.SENTENCE, 32, 0, 0);
-        source = (m, which, gram, p) -> Calibrator.encoder(m, new JavaBackend(), tok, calib, 128, 16, which, gram, p);
+        source = (m, which, gram, rows, p) -> Calibrator.encoder(m, new JavaBackend(), tok, calib, 128, 16, which, gram, rows, p);
     }
 
     static LinearLayers.Linear layer(String nodeName) {
@@ -117,7 +117,7 @@ class AwqTest {
     @Test
     void clippingNeverIncreasesAGroupsError() {
         LinearLayers.Linear l = layer("/encoder/layer.2/output/dense/MatMul");
-        CalibrationStats st = source.collect(fp32, x -> x.input().equals(l.input()), true, Progress.NONE);
+        CalibrationStats st = source.collect(fp32, x -> x.input().equals(l.input()), true, 0, Progress.NONE);
         ChannelStats cs = st.byInput().get(l.input());
         float[] w = LinearWeightRewriter.rowsOf((DenseWeight) fp32.weights().get(l.weight()), l.kAxis());
         ClipSearch.Result r = ClipSearch.search(w, l.outFeatures(), cs.k, OutputError.gram(cs.gram, cs.k, null), 4, false, 128, 20);

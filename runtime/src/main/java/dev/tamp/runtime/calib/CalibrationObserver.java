@@ -17,14 +17,21 @@ public final class CalibrationObserver implements ExecutionListener {
     private final Map<String, LinearLayers.Linear> byNode = new LinkedHashMap<>();
     private final Map<String, ChannelStats> stats = new LinkedHashMap<>();
     private final boolean withGram;
+    private final int sampleRows;
     private final Parallel parallel;
     private boolean[] rowMask;
     // q, k and v read the same value: observe each value once, not once per consumer.
     private final Map<String, Value> lastSeen = new java.util.HashMap<>();
 
     public CalibrationObserver(List<LinearLayers.Linear> layers, boolean withGram, Parallel parallel) {
+        this(layers, withGram, 0, parallel);
+    }
+
+    /** @param sampleRows how many (unpadded) input rows to keep per linear input, besides the statistics */
+    public CalibrationObserver(List<LinearLayers.Linear> layers, boolean withGram, int sampleRows, Parallel parallel) {
         for (LinearLayers.Linear l : layers) byNode.put(l.node().label(), l);
         this.withGram = withGram;
+        this.sampleRows = sampleRows;
         this.parallel = parallel;
     }
 
@@ -42,7 +49,7 @@ public final class CalibrationObserver implements ExecutionListener {
         lastSeen.put(l.input(), x);
         int rows = x.size() / l.inFeatures();
         boolean[] mask = rowMask != null && rowMask.length == rows ? rowMask : null;
-        stats.computeIfAbsent(l.input(), k -> new ChannelStats(l.inFeatures(), withGram)).add(x.floats, rows, mask, parallel);
+        stats.computeIfAbsent(l.input(), k -> new ChannelStats(l.inFeatures(), withGram, sampleRows)).add(x.floats, rows, mask, parallel);
     }
 
     /** Statistics by input value name. */

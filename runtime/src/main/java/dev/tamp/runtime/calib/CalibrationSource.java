@@ -11,5 +11,6 @@ import java.util.function.Predicate;
  */
 @FunctionalInterface
 public interface CalibrationSource {
-    CalibrationStats collect(Model model, Predicate<LinearLayers.Linear> which, boolean withGram, Progress progress);
+    /** @param sampleRows real (unpadded) tokens to keep per linear input besides the statistics (0: none) */
+    CalibrationStats collect(Model model, Predicate<LinearLayers.Linear> which, boolean withGram, int sampleRows, Progress progress);
 }

@@ -25,14 +25,23 @@ public final class Calibrator {
     /** Encoder calibration on sentences (padding masked out of every statistic). */
     public static CalibrationStats encoder(Model model, Backend backend, Tokenizer tok, List<String> texts, int maxLength,
                                            int batchSize, boolean withGram, Progress progress) {
-        return encoder(model, backend, tok, texts, maxLength, batchSize, l -> true, withGram, progress);
+        return encoder(model, backend, tok, texts, maxLength, batchSize, l -> true, withGram, 0, progress);
     }
 
-    /** Encoder calibration observing only the linear layers {@code which} accepts (block-wise methods). */
     public static CalibrationStats encoder(Model model, Backend backend, Tokenizer tok, List<String> texts, int maxLength,
                                            int batchSize, Predicate<LinearLayers.Linear> which, boolean withGram, Progress progress) {
+        return encoder(model, backend, tok, texts, maxLength, batchSize, which, withGram, 0, progress);
+    }
+
+    /**
+     * Encoder calibration observing only the linear layers {@code which} accepts (block-wise methods), keeping the
+     * first {@code sampleRows} real tokens of each input besides the statistics.
+     */
+    public static CalibrationStats encoder(Model model, Backend backend, Tokenizer tok, List<String> texts, int maxLength,
+                                           int batchSize, Predicate<LinearLayers.Linear> which, boolean withGram, int sampleRows,
+                                           Progress progress) {
         List<LinearLayers.Linear> layers = LinearLayers.of(model).stream().filter(which).toList();
-        CalibrationObserver obs = new CalibrationObserver(layers, withGram, Parallel.shared());
+        CalibrationObserver obs = new CalibrationObserver(layers, withGram, sampleRows, Parallel.shared());
         List<String> inputs = model.graph().inputs().stream().map(v -> v.name()).toList();
         long tokens = 0;
         progress.begin("calibrate", texts.size());
@@ -72,14 +81,19 @@ public final class Calibrator {
 
     /** Decoder calibration on token sequences (all tokens count). */
     public static CalibrationStats decoder(Model model, Backend backend, long[][] sequences, boolean withGram, Progress progress) {
-        return decoder(model, backend, sequences, l -> true, withGram, progress);
+        return decoder(model, backend, sequences, l -> true, withGram, 0, progress);
     }
 
-    /** Decoder calibration observing only the linear layers {@code which} accepts. */
     public static CalibrationStats decoder(Model model, Backend backend, long[][] sequences, Predicate<LinearLayers.Linear> which,
                                            boolean withGram, Progress progress) {
+        return decoder(model, backend, sequences, which, withGram, 0, progress);
+    }
+
+    /** Decoder calibration observing only the linear layers {@code which} accepts, keeping {@code sampleRows} tokens each. */
+    public static CalibrationStats decoder(Model model, Backend backend, long[][] sequences, Predicate<LinearLayers.Linear> which,
+                                           boolean withGram, int sampleRows, Progress progress) {
         List<LinearLayers.Linear> layers = LinearLayers.of(model).stream().filter(which).toList();
-        CalibrationObserver obs = new CalibrationObserver(layers, withGram, Parallel.shared());
+        CalibrationObserver obs = new CalibrationObserver(layers, withGram, sampleRows, Parallel.shared());
         progress.begin("calibrate", sequences.length);
         long tokens = 0;
         try (Session s = backend.open(model)) {

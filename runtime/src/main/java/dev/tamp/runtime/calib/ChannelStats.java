@@ -14,14 +14,22 @@ public final class ChannelStats {
     public final double[] sumAbs;
     public final double[] sumSq;
     public final double[] gram; // [K][K] row-major, or null
+    /** The first {@code sample.length / k} unmasked rows seen, kept as they are (searches that need real tokens). */
+    public final float[] sample;
+    public int sampled;
     public long rows;
 
     public ChannelStats(int k, boolean withGram) {
+        this(k, withGram, 0);
+    }
+
+    public ChannelStats(int k, boolean withGram, int sampleRows) {
         this.k = k;
         absMax = new float[k];
         sumAbs = new double[k];
         sumSq = new double[k];
         gram = withGram ? new double[k * k] : null;
+        sample = new float[Math.multiplyExact(sampleRows, k)];
     }
 
     /** Adds the rows of x [n][k] whose mask entry is true (mask null: all rows). */
@@ -34,6 +42,11 @@ public final class ChannelStats {
             kept++;
         }
         if (kept == 0) return;
+        int take = Math.min(kept, sample.length / k - sampled);
+        if (take > 0) {
+            System.arraycopy(sel, 0, sample, sampled * k, take * k);
+            sampled += take;
+        }
         for (int r = 0; r < kept; r++) {
             int base = r * k;
             for (int j = 0; j < k; j++) {

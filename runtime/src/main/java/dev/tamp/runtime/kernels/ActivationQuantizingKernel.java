@@ -31,16 +31,9 @@ final class ActivationQuantizingKernel implements LinearKernel {
         parallel.forRange(rows, 16, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int o = r * k;
-                float amax = 0;
-                for (int j = 0; j < k; j++) {
-                    float v = inputScale == null ? x[o + j] : x[o + j] * inputScale[j];
-                    q[o + j] = v;
-                    amax = Math.max(amax, Math.abs(v));
-                }
-                if (qmax == 0) continue;
-                float d = staticScale > 0 ? staticScale : (amax == 0 ? 1f : amax / qmax);
-                for (int j = 0; j < k; j++) q[o + j] = (float) Math.max(-qmax, Math.min(qmax, Math.rint(q[o + j] / d))) * d;
+                for (int j = 0; j < k; j++) q[o + j] = inputScale == null ? x[o + j] : x[o + j] * inputScale[j];
             }
+            if (qmax != 0) ActivationQuantization.quantizeRows(q, from, to, k, qmax, staticScale);
         });
         weights.forward(q, rows, out, parallel);
     }
