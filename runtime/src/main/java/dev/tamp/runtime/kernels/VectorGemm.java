@@ -1,7 +1,6 @@
 package dev.tamp.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -69,10 +68,10 @@ public final class VectorGemm {
             c30 = x3.fma(w0, c30); c31 = x3.fma(w1, c31); c32 = x3.fma(w2, c32); c33 = x3.fma(w3, c33);
         }
         float[] acc = {
-            c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD), c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD),
-            c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD), c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD),
-            c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD), c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD),
-            c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD), c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD)};
+            VectorMath.sum(c00), VectorMath.sum(c01), VectorMath.sum(c02), VectorMath.sum(c03),
+            VectorMath.sum(c10), VectorMath.sum(c11), VectorMath.sum(c12), VectorMath.sum(c13),
+            VectorMath.sum(c20), VectorMath.sum(c21), VectorMath.sum(c22), VectorMath.sum(c23),
+            VectorMath.sum(c30), VectorMath.sum(c31), VectorMath.sum(c32), VectorMath.sum(c33)};
         for (; p < k; p++) {
             for (int r = 0; r < 4; r++) {
                 float xv = x[(i + r) * k + p];
@@ -93,8 +92,8 @@ public final class VectorGemm {
             c2 = xv.fma(FloatVector.fromArray(S, w, b2 + p), c2);
             c3 = xv.fma(FloatVector.fromArray(S, w, b3 + p), c3);
         }
-        float s0 = c0.reduceLanes(VectorOperators.ADD), s1 = c1.reduceLanes(VectorOperators.ADD);
-        float s2 = c2.reduceLanes(VectorOperators.ADD), s3 = c3.reduceLanes(VectorOperators.ADD);
+        float s0 = VectorMath.sum(c0), s1 = VectorMath.sum(c1);
+        float s2 = VectorMath.sum(c2), s3 = VectorMath.sum(c3);
         for (; p < k; p++) {
             float xv = x[a + p];
             s0 += xv * w[b0 + p];
@@ -183,7 +182,7 @@ public final class VectorGemm {
         FloatVector acc = FloatVector.zero(S);
         int p = 0, bound = S.loopBound(k);
         for (; p < bound; p += S.length()) acc = FloatVector.fromArray(S, x, xo + p).fma(FloatVector.fromArray(S, w, wo + p), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; p < k; p++) s += x[xo + p] * w[wo + p];
         return s;
     }

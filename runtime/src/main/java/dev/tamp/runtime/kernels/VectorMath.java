@@ -1,17 +1,61 @@
 package dev.tamp.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Vectorised transcendental loops used by activations and softmax (Vector API EXP is SVML-backed on x86). */
+/**
+ * Vectorised transcendental loops used by activations and softmax, and a lane sum. Everything here is built
+ * from add/mul/fma and bit operations in a fixed order, because the Vector API's {@code reduceLanes(ADD)} has
+ * an unspecified association and its {@code EXP} is SVML in C2-compiled code but {@code Math.exp} per lane
+ * in the interpreter: both made results depend on JIT timing, so identical runs wrote different bytes.
+ */
 public final class VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     // Abramowitz & Stegun 7.1.26: |erf error| ≤ 1.5e-7.
     private static final float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f,
             A4 = -1.453152027f, A5 = 1.061405429f;
 
+    // Cephes expf: exp(x) = 2^n · exp(r), r = x − n·ln2 (ln2 split in two for exactness), degree-6 polynomial.
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f,
+            E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
+    private static final float EXP_MAX = 88.72283f, EXP_MIN = -103.97208f; // beyond: +∞ and 0
+    private static final float ROUND = 12582912f; // 1.5·2^23: adding and subtracting it rounds to nearest integer
+
     private VectorMath() {}
+
+    /** Sum of the lanes in a fixed pairwise order (deterministic, unlike reduceLanes(ADD)). */
+    public static float sum(FloatVector v) {
+        int n = v.length();
+        if (n == 1) return v.lane(0);
+        float[] t = new float[n];
+        v.intoArray(t, 0);
+        for (int half = n >> 1; half >= 1; half >>= 1) for (int l = 0; l < half; l++) t[l] += t[l + half];
+        return t[0];
+    }
+
+    /** e^x per lane, relative error about 2 ulp; 0 below the float range, +∞ above it, NaN stays NaN. */
+    public static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector n = c.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = c.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+        FloatVector p = r.fma(E0, E1);
+        p = p.fma(r, FloatVector.broadcast(S, E2));
+        p = p.fma(r, FloatVector.broadcast(S, E3));
+        p = p.fma(r, FloatVector.broadcast(S, E4));
+        p = p.fma(r, FloatVector.broadcast(S, E5));
+        FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+        // 2^n applied as 2^(n>>1)·2^(n−(n>>1)) so both factors are normal floats for every n in [−150, 128]
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1), n2 = ni.sub(n1);
+        y = y.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                .mul(n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+        y = y.blend(0f, x.compare(VectorOperators.LT, EXP_MIN));
+        y = y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_MAX));
+        return y.blend(x, x.test(VectorOperators.IS_NAN));
+    }
 
     public static float erf(float x) {
         float ax = Math.abs(x);
@@ -33,7 +77,7 @@ public final class VectorMath {
         FloatVector t = ax.mul(P).add(1f);
         t = FloatVector.broadcast(S, 1f).div(t);
         FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-        FloatVector e = ax.mul(ax).neg().lanewise(VectorOperators.EXP);
+        FloatVector e = exp(ax.mul(ax).neg());
         FloatVector y = poly.mul(e).neg().add(1f);
         return y.blend(y.neg(), x.compare(VectorOperators.LT, 0f));
     }
@@ -67,11 +111,11 @@ public final class VectorMath {
             i = 0;
             FloatVector acc = FloatVector.zero(S);
             for (; i < bound; i += S.length()) {
-                FloatVector e = FloatVector.fromArray(S, x, o + i).sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = exp(FloatVector.fromArray(S, x, o + i).sub(max));
                 e.intoArray(x, o + i);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = sum(acc);
             for (; i < n; i++) {
                 float e = (float) Math.exp(x[o + i] - max);
                 x[o + i] = e;
