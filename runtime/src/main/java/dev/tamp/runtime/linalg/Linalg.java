@@ -164,10 +164,7 @@ public final class Linalg {
 
     // ---- checks ---------------------------------------------------------------------------------------
 
-    static boolean allFinite(Matrix a) {
-        for (double v : a.data()) if (!Double.isFinite(v)) return false;
-        return true;
-    }
+    static boolean allFinite(Matrix a) { return a.allFinite(); }
 
     private static void requireFinite(Matrix a, String op) {
         if (!allFinite(a)) throw new ArithmeticException(op + ": matrix has NaN or infinite entries");

@@ -113,6 +113,12 @@ public record Matrix(int rows, int cols, double[] data) {
         return m;
     }
 
+    /** True when no entry is NaN or infinite. */
+    public boolean allFinite() {
+        for (double v : data) if (!Double.isFinite(v)) return false;
+        return true;
+    }
+
     public boolean isSquare() { return rows == cols; }
 
     public float[] toFloats() {
