@@ -5,6 +5,10 @@
 #   scripts/bench.sh mx           MX conversion and Slice-and-Scale throughput (MB/s of FP32 input)
 #   scripts/bench.sh mx-table [pairs] [sentences]   MX accuracy table on MiniLM and BGE (minutes; not in "all")
 #   scripts/bench.sh awq          `tamp quantize minilm --method awq` end to end (128 calibration sentences): wall s, peak RSS
+#   scripts/bench.sh compot                          time to compress MiniLM at ratio 0.5 (COMPOT, global allocation), and the
+#                                 COMPOT pack's batch-1/32 latency decoded at load vs run as two products
+#   scripts/bench.sh compot-table [pairs] [sentences]  SVD, whitened SVD, COMPOT, COMPOT + global allocation at ratios
+#                                 0.8/0.6/0.5 on MiniLM and BGE, measured with `tamp eval --reference` (an hour; not in "all")
 #   scripts/bench.sh quant-table [pairs] [sentences]   RTN-W8, SmoothQuant W8A8, RTN-W4 g128, AWQ-W4 g128 on MiniLM and BGE,
 #                                 each measured with `tamp eval --reference` (minutes; not in "all")
 set -euo pipefail
@@ -67,6 +71,33 @@ if [ "$what" = quant-table ]; then
     for v in rtn-w8 sq-w8a8 rtn-w4g128 awq-w4g128; do
       ./tamp eval "$out/$m-$v.tpk" --reference "$m" --pairs "${2:-500}" --sentences "${3:-256}" --json \
         | python3 -c "import json,sys; d=json.load(sys.stdin)['metrics']; print(json.dumps({'model': sys.argv[1], 'variant': sys.argv[2], **d}))" "$m" "$v"
+    done
+  done
+fi
+if [ "$what" = all ] || [ "$what" = compot ]; then
+  mvn -B -q -pl cli package -DskipTests >&2
+  out="$root/target/bench-compot"; mkdir -p "$out"
+  timed compot-minilm-0.5 ./tamp compot minilm --ratio 0.5 -o "$out/minilm-compot50.tpk"
+  for b in 1 32; do
+    for mode in decode products; do
+      run -Dtamp.factored=$mode dev.tamp.runtime.bench.PackLatencyBench "$out/minilm-compot50.tpk" "compot50-$mode" "$b" 128 5
+    done
+  done
+fi
+if [ "$what" = compot-table ]; then
+  mvn -B -q -pl cli package -DskipTests >&2
+  out="$root/target/bench-compot"; mkdir -p "$out"
+  for m in minilm bge; do
+    # the pooler output is not part of the sentence embedding: keep it out of the budget
+    ./tamp calibrate "$m" --samples 128 -o "$out/$m.stats" 2>/dev/null >/dev/null
+    for ratio in 0.8 0.6 0.5; do
+      for v in svd:uniform svd-whitened:uniform compot:uniform compot:global; do
+        method="${v%%:*}"; alloc="${v##*:}"
+        f="$out/$m-$method-$alloc-$ratio.tpk"
+        ./tamp compot "$m" --stats "$out/$m.stats" --ratio "$ratio" --method "$method" --allocation "$alloc" --ignore '*pooler*' -o "$f" > /dev/null 2>&1
+        ./tamp eval "$f" --reference "$m" --pairs "${2:-500}" --sentences "${3:-256}" --json 2>/dev/null \
+          | python3 -c "import json,sys; d=json.load(sys.stdin)['metrics']; print(json.dumps({'model': sys.argv[1], 'method': sys.argv[2], 'allocation': sys.argv[3], 'ratio': float(sys.argv[4]), **d}))" "$m" "$method" "$alloc" "$ratio"
+      done
     done
   done
 fi

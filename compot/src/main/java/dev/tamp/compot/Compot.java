@@ -1,6 +1,7 @@
 package dev.tamp.compot;
 
 import dev.tamp.core.encoding.EncodedTensor;
+import dev.tamp.core.progress.Progress;
 import dev.tamp.runtime.linalg.Linalg;
 import dev.tamp.runtime.linalg.Matrix;
 import java.util.ArrayList;
@@ -17,6 +18,10 @@ public final class Compot {
     private Compot() {}
 
     public static CompotResult compress(Map<String, LayerInput> layers, CompotOptions options) {
+        return compress(layers, options, Progress.NONE);
+    }
+
+    public static CompotResult compress(Map<String, LayerInput> layers, CompotOptions options, Progress progress) {
         List<String> names = new ArrayList<>(layers.keySet());
         List<BudgetAllocation.Layer> shapes = new ArrayList<>();
         List<Matrix> weights = new ArrayList<>();
@@ -43,6 +48,7 @@ public final class Compot {
             choices = BudgetAllocation.choose(options.method(), shapes, BudgetAllocation.uniformBudgets(shapes, options.ratio()), 0, 1.0);
         }
 
+        progress.begin(options.method().cliName(), names.size());
         Map<String, EncodedTensor> encoded = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
         long stored = 0;
@@ -83,7 +89,9 @@ public final class Compot {
                     err, damping, iterations));
             encoded.put(name, enc);
             stored += enc.storageBytes();
+            progress.update(i + 1, name);
         }
+        progress.end();
         return new CompotResult(encoded, reports, stored, dense);
     }
 }

@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Turns float64 factors into the stored encodings (float32 values, int16/int32 indices) and decodes any
+ * Turns float64 factors into the stored encodings (float32 values, a bit mask of the used atoms) and decodes any
  * of them back to a float64 [N][K] matrix, so errors are measured on what is actually stored.
  */
 public final class Encodings {
@@ -29,14 +29,17 @@ public final class Encodings {
         for (int r = 0; r < n; r++) {
             for (int j = 0; j < sparsity; j++) values[r * sparsity + j] = (float) codesT.get(r, support[r * sparsity + j]);
         }
-        DType indexType = StorageBudget.indexBytes(atoms) == 2 ? DType.I16 : DType.I32;
-        ByteBuffer idx = ByteBuffer.allocate(support.length * indexType.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        for (int a : support) {
-            if (indexType == DType.I16) idx.putShort((short) a); else idx.putInt(a);
+        int maskRow = StorageBudget.maskBytesPerRow(atoms);
+        byte[] mask = new byte[n * maskRow];
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < sparsity; j++) {
+                int a = support[r * sparsity + j];
+                if (j > 0 && a <= support[r * sparsity + j - 1]) throw new IllegalArgumentException("support of row " + r + " not ascending");
+                mask[r * maskRow + a / 8] |= (byte) (1 << (a % 8));
+            }
         }
-        idx.flip();
         return new DictionaryWeight(shape.clone(), kAxis, new DenseWeight(dict), new DenseWeight(Tensor.ofFloats(values, n, sparsity)),
-                Tensor.of(indexType, new long[] {n, sparsity}, idx), sparsity);
+                Tensor.of(DType.U8, new long[] {n, maskRow}, ByteBuffer.wrap(mask)), sparsity);
     }
 
     /** W[N][K] ≈ left[N][r] · right[r][K]. */
@@ -68,14 +71,14 @@ public final class Encodings {
         if (e instanceof DictionaryWeight dw) {
             Matrix dict = floats(((DenseWeight) dw.dictionary()).tensor());
             Tensor values = ((DenseWeight) dw.codeValues()).tensor();
-            Tensor idx = dw.codeIndices();
             int n = (int) values.dim(0), s = dw.sparsity(), kIn = dict.cols();
             double[] out = new double[n * kIn];
             for (int r = 0; r < n; r++) {
+                int[] support = dw.support(r);
                 for (int j = 0; j < s; j++) {
                     double v = values.getFloat((long) r * s + j);
                     if (v == 0) continue;
-                    int atom = (int) idx.getLong((long) r * s + j);
+                    int atom = support[j];
                     int o = atom * kIn;
                     for (int c = 0; c < kIn; c++) out[r * kIn + c] += v * dict.data()[o + c];
                 }

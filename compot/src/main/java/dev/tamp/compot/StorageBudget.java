@@ -2,7 +2,7 @@ package dev.tamp.compot;
 
 /**
  * Bytes each factorised form stores, with the dtypes actually written: float32 dictionary, factors and
- * code values, int16 atom indices (int32 when k > 32767). The dense reference is a float32 [N][K]
+ * code values, and a k-bit mask per output row naming its atoms (the paper's Eq. 11 counting). The dense reference is a float32 [N][K]
  * matrix. Also the inverse: the largest (k, s) or rank that fits a byte budget.
  */
 public final class StorageBudget {
@@ -15,11 +15,11 @@ public final class StorageBudget {
 
     public static long denseBytes(int n, int k) { return (long) VALUE_BYTES * n * k; }
 
-    public static int indexBytes(int atoms) { return atoms <= Short.MAX_VALUE ? 2 : 4; }
+    public static int maskBytesPerRow(int atoms) { return (atoms + 7) / 8; }
 
-    /** dictionary [atoms][K] + code values [N][s] + code indices [N][s]. */
+    /** dictionary [atoms][K] + code values [N][s] + code mask [N][⌈atoms/8⌉]. */
     public static long dictionaryBytes(int n, int k, int atoms, int sparsity) {
-        return (long) VALUE_BYTES * atoms * k + (long) (VALUE_BYTES + indexBytes(atoms)) * n * sparsity;
+        return (long) VALUE_BYTES * atoms * k + (long) VALUE_BYTES * n * sparsity + (long) n * maskBytesPerRow(atoms);
     }
 
     /** left [N][r] + right [r][K]. */
@@ -34,16 +34,16 @@ public final class StorageBudget {
      * see it in the byte count).
      */
     public static DictionaryShape dictionaryFor(long budget, int n, int k) {
-        // Atoms never exceed K, so indexBytes(K) is a safe (at worst conservative) index width.
-        long perUnit = (long) ATOMS_PER_NONZERO * VALUE_BYTES * k + (long) (VALUE_BYTES + indexBytes(k)) * n;
+        // One unit of s costs 2 atoms of dictionary, one value per row and 2 mask bits per row (rounded up below).
+        long perUnit = (long) ATOMS_PER_NONZERO * VALUE_BYTES * k + (long) VALUE_BYTES * n + (n + 3) / 4;
         int s = (int) Math.min(Integer.MAX_VALUE, Math.max(0, budget) / perUnit);
+        while (s > 0 && dictionaryBytes(n, k, Math.min(k, ATOMS_PER_NONZERO * s), s) > budget) s--;
         if ((long) ATOMS_PER_NONZERO * s <= k) {
             return s < 1 ? new DictionaryShape(Math.min(ATOMS_PER_NONZERO, k), 1) : new DictionaryShape(ATOMS_PER_NONZERO * s, s);
         }
         // A complete dictionary (k = K atoms, at most K by orthogonality); spend the rest on codes.
-        long left = budget - (long) VALUE_BYTES * k * k;
-        int perRow = VALUE_BYTES + indexBytes(k);
-        int sFull = (int) Math.max(1, Math.min(k, left / ((long) perRow * n)));
+        long left = budget - (long) VALUE_BYTES * k * k - (long) n * maskBytesPerRow(k);
+        int sFull = (int) Math.max(1, Math.min(k, left / ((long) VALUE_BYTES * n)));
         return new DictionaryShape(k, sFull);
     }
 

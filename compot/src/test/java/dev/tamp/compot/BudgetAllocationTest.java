@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 class BudgetAllocationTest {
 
     @Test void storageFormulasMatchTheStoredDtypes() {
-        // dictionary f32 [k][K] + values f32 [N][s] + indices i16 [N][s]
-        assertEquals(4L * 196 * 384 + 6L * 384 * 98, StorageBudget.dictionaryBytes(384, 384, 196, 98));
-        assertEquals(4L * 40000 * 10 + 8L * 7 * 3, StorageBudget.dictionaryBytes(7, 10, 40000, 3), "int32 indices past 32767 atoms");
+        // dictionary f32 [k][K] + values f32 [N][s] + mask of k bits per row, rounded up to bytes
+        assertEquals(4L * 196 * 384 + 4L * 384 * 98 + 384L * 25, StorageBudget.dictionaryBytes(384, 384, 196, 98));
+        assertEquals(4L * 40000 * 10 + 4L * 7 * 3 + 7L * 5000, StorageBudget.dictionaryBytes(7, 10, 40000, 3));
         assertEquals(4L * 153 * (384 + 384), StorageBudget.lowRankBytes(384, 384, 153));
         // The inverse picks the largest shape that fits and the next one would not.
         for (int[] nk : new int[][] {{384, 384}, {1536, 384}, {384, 1536}}) {

@@ -58,14 +58,12 @@ class CompotTest {
             long[] dictShape = ((DenseWeight) dw.dictionary()).tensor().shape();
             assertEquals(row.atoms(), dictShape[0]);
             assertEquals(layer.inFeatures(), dictShape[1]);
-            assertEquals(DType.I16, dw.codeIndices().dtype());
+            assertEquals(DType.U8, dw.codeMask().dtype());
             int n = layer.outFeatures(), s = dw.sparsity();
+            int[][] support = new int[n][];
             for (int i = 0; i < n; i++) {
-                for (int j = 0; j < s; j++) {
-                    long idx = dw.codeIndices().getLong((long) i * s + j);
-                    assertTrue(idx >= 0 && idx < row.atoms(), "index out of range " + idx);
-                    if (j > 0) assertTrue(idx > dw.codeIndices().getLong((long) i * s + j - 1), "indices not strictly ascending");
-                }
+                support[i] = dw.support(i); // throws unless exactly s bits are set
+                for (int j = 0; j < s; j++) assertTrue(support[i][j] < row.atoms(), "atom out of range " + support[i][j]);
             }
             assertEquals(StorageBudget.dictionaryBytes(n, layer.inFeatures(), row.atoms(), s), dw.storageBytes());
             assertTrue(row.storageRatio() <= 0.5, "uniform ratio exceeded: " + row.storageRatio());
@@ -78,7 +76,7 @@ class CompotTest {
             Tensor vals = ((DenseWeight) dw.codeValues()).tensor();
             for (int t = 0; t < 5; t++) for (int i = 0; i < n; i++) {
                 double acc = 0;
-                for (int j = 0; j < s; j++) acc += vals.getFloat((long) i * s + j) * z.get(t, (int) dw.codeIndices().getLong((long) i * s + j));
+                for (int j = 0; j < s; j++) acc += vals.getFloat((long) i * s + j) * z.get(t, support[i][j]);
                 y.set(t, i, acc);
             }
             Matrix ref = Linalg.multiply(x, false, what, true);
@@ -119,7 +117,7 @@ class CompotTest {
             DictionaryWeight x = (DictionaryWeight) a.encoded().get(k), y = (DictionaryWeight) b.encoded().get(k);
             assertTrue(((DenseWeight) x.dictionary()).tensor().contentEquals(((DenseWeight) y.dictionary()).tensor())
                     && ((DenseWeight) x.codeValues()).tensor().contentEquals(((DenseWeight) y.codeValues()).tensor())
-                    && x.codeIndices().contentEquals(y.codeIndices()), "run-to-run difference in " + k);
+                    && x.codeMask().contentEquals(y.codeMask()), "run-to-run difference in " + k);
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.tamp.quantizers;
 
 import dev.tamp.core.encoding.DenseWeight;
+import dev.tamp.core.encoding.DictionaryWeight;
+import dev.tamp.core.encoding.LowRankWeight;
+import dev.tamp.runtime.kernels.WeightDecoders;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.error.UnsupportedModelException;
@@ -33,6 +36,15 @@ public final class LinearWeightRewriter {
         int done = 0;
         for (LinearWeights.Target t : targets) {
             EncodedTensor w = weights.get(t.weight());
+            if (w instanceof LowRankWeight || w instanceof DictionaryWeight) {
+                EncodedTensor q = encodeFactors(model, t, w, enc);
+                float[] before = WeightDecoders.decode(t.weight(), w), after = WeightDecoders.decode(t.weight(), q);
+                rows.add(new QuantReport.Row(t.weight(), t.node(), q.describe(), WeightError.relative(before, after),
+                        q.numel(), w.storageBytes(), q.storageBytes(), "factors quantized"));
+                weights.put(t.weight(), q);
+                progress.update(++done, t.node());
+                continue;
+            }
             if (!(w instanceof DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) {
                 throw new UnsupportedModelException("weight " + t.weight() + " is " + w.describe() + "; " + method + " needs a float weight");
             }
@@ -49,6 +61,29 @@ public final class LinearWeightRewriter {
         }
         progress.end();
         return new QuantReport(model.withWeights(weights), method, rows);
+    }
+
+    /**
+     * A factorised weight (low rank, COMPOT dictionary) with its dense factors encoded: each factor is a
+     * [rows][reduction] matrix (kAxis 1) run as its own product, so it is quantized along its own reduction
+     * axis. COMPOT's sparse code values stay float (s per output row; algorithms.md §3.5 leaves them optional).
+     */
+    private static EncodedTensor encodeFactors(Model model, LinearWeights.Target t, EncodedTensor w, Encoding enc) {
+        try {
+            if (w instanceof LowRankWeight l) {
+                return new LowRankWeight(l.shape(), l.kAxis(), part(l.left(), t, "#left", enc), part(l.right(), t, "#right", enc));
+            }
+            DictionaryWeight d = (DictionaryWeight) w;
+            return new DictionaryWeight(d.shape(), d.kAxis(), part(d.dictionary(), t, "#dictionary", enc), d.codeValues(), d.codeMask(),
+                    d.sparsity());
+        } catch (BadInputException | IllegalArgumentException e) {
+            throw new BadInputException(model.source() + ": weight " + t.weight() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static EncodedTensor part(EncodedTensor p, LinearWeights.Target t, String suffix, Encoding enc) {
+        if (!(p instanceof DenseWeight d)) throw new UnsupportedModelException("factor " + t.weight() + suffix + " is already " + p.describe());
+        return enc.encode(d, new LinearWeights.Target(t.weight() + suffix, t.node(), 1));
     }
 
     /** The [N][K] floats of a dense weight whose reduction axis is {@code kAxis}. */

@@ -3,6 +3,7 @@ package dev.tamp.cli.commands;
 import dev.tamp.cli.Provenance;
 import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.Backends;
+import dev.tamp.cli.support.CalibrationOptions;
 import dev.tamp.cli.support.CalibrationRunner;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.RuntimeOptions;
@@ -90,16 +91,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--stats", paramLabel = "STATS", description = "Statistics from `tamp calibrate` instead of calibrating here.")
     Path stats;
 
-    @Option(names = "--data", paramLabel = "FILE|DIR", description = "Calibration text (default: the bundled corpus).")
-    Path data;
-
-    @Option(names = "--samples", defaultValue = "128", description = "Calibration sentences or sequences (default: ${DEFAULT-VALUE}).")
-    int samples;
-
-    @Option(names = "--seq-len", defaultValue = "128", description = "Max tokens per calibration sample (default: ${DEFAULT-VALUE}).")
-    int seqLen;
-
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Mixin CalibrationOptions calib;
 
     @Mixin RuntimeOptions rt;
 
@@ -150,7 +142,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
         if (stats != null) throw new BadInputException("--stats: awq calibrates block by block on the model being quantized; use --data/--samples");
-        CalibrationSource source = CalibrationRunner.source(lm, Backends.of(rt.backend), data, samples, seqLen, seed, rt.batchSize, progress);
+        CalibrationSource source = CalibrationRunner.source(lm, Backends.of(rt.backend), calib.data, calib.samples, calib.seqLen, calib.seed, rt.batchSize, progress);
         AwqQuantizer.Result r = AwqQuantizer.quantize(lm.model, source, o, progress);
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("method", "awq");
@@ -160,9 +152,9 @@ public final class QuantizeCommand implements Callable<Integer> {
         opts.put("grid", Integer.toString(grid));
         opts.put("clip", Boolean.toString(!noClip));
         opts.put("propagate", propagate);
-        opts.put("samples", Integer.toString(samples));
-        opts.put("seq_len", Integer.toString(seqLen));
-        opts.put("seed", Long.toString(seed));
+        opts.put("samples", Integer.toString(calib.samples));
+        opts.put("seq_len", Integer.toString(calib.seqLen));
+        opts.put("seed", Long.toString(calib.seed));
         opts.put("ignore", String.join(",", ignore.patterns));
         TpkModelWriter.write(r.report().model().withStep(Provenance.step("quantize", opts)), output);
         QuantReportPrinter.print(r.report(), output.toString(), json, spec.commandLine().getOut());
@@ -179,7 +171,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         boolean perTensor = activations.equals("tensor");
         double fixed = auto ? 0 : parseAlpha(alpha);
         CalibrationStats cs = stats != null ? StatsFile.read(stats)
-                : CalibrationRunner.run(lm, Backends.of(rt.backend), data, samples, seqLen, seed, rt.batchSize, false,
+                : CalibrationRunner.run(lm, Backends.of(rt.backend), calib.data, calib.samples, calib.seqLen, calib.seed, rt.batchSize, false,
                         auto ? AlphaSearch.SAMPLE_ROWS : 0, progress);
         SmoothQuantizer.Result r = SmoothQuantizer.quantize(lm.model, cs, auto ? AlphaSearch::choose : (x, w, n) -> fixed, perTensor,
                 ignore.patterns, progress);

@@ -77,7 +77,7 @@ final class TensorEntries {
             extra.put("sparsity", w.sparsity());
             encode(name + "#dictionary", w.dictionary(), out, meta, true);
             encode(name + "#code_values", w.codeValues(), out, meta, true);
-            encode(name + "#code_indices", new DenseWeight(w.codeIndices()), out, meta, true);
+            encode(name + "#code_mask", new DenseWeight(w.codeMask()), out, meta, true);
         }
         if (extra.size() > 0) meta.set(name, extra);
     }
@@ -124,9 +124,17 @@ final class TensorEntries {
                             decode(file, name + "#right", entries, meta));
                 }
                 case TpkFormat.DICTIONARY -> {
-                    Tensor idx = ((DenseWeight) decode(file, name + "#code_indices", entries, meta)).tensor();
-                    return new DictionaryWeight(shape, e.blockAxis(), decode(file, name + "#dictionary", entries, meta),
-                            decode(file, name + "#code_values", entries, meta), idx, extra.path("sparsity").asInt());
+                    Tensor mask = ((DenseWeight) decode(file, name + "#code_mask", entries, meta)).tensor();
+                    EncodedTensor dict = decode(file, name + "#dictionary", entries, meta);
+                    EncodedTensor values = decode(file, name + "#code_values", entries, meta);
+                    int sparsity = extra.path("sparsity").asInt();
+                    long rows = EncodedTensor.rows(shape, e.blockAxis());
+                    if (mask.dtype() != DType.U8 || mask.rank() != 2 || dict.shape().length != 2 || mask.dim(0) != rows
+                            || mask.dim(1) != (dict.shape()[0] + 7) / 8 || values.shape().length != 2 || values.shape()[0] != rows
+                            || values.shape()[1] != sparsity || sparsity < 1 || sparsity > dict.shape()[0]) {
+                        throw BadInputException.inFile(file, "dictionary tensor " + name + " has inconsistent parts");
+                    }
+                    return new DictionaryWeight(shape, e.blockAxis(), dict, values, mask, sparsity);
                 }
                 default -> throw BadInputException.inFile(file, "tensor " + name + " has unknown format tag 0x" + Integer.toHexString(f));
             }

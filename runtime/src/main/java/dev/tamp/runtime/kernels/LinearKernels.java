@@ -51,6 +51,10 @@ public final class LinearKernels {
             return new ActivationQuantizingKernel(TiledDecodeKernel.of(g), g.activationBits(),
                     g.activationScale(), g.inputScale() == null ? null : g.inputScale().toFloatArray());
         }
+        if (FactoredLinearKernel.enabled()) {
+            if (w instanceof dev.tamp.core.encoding.LowRankWeight l) return FactoredLinearKernel.of(name, l);
+            if (w instanceof dev.tamp.core.encoding.DictionaryWeight d) return FactoredLinearKernel.of(name, d);
+        }
         float[] dense = WeightDecoders.decode(name, w);
         int n = (int) EncodedTensor.rows(w.shape(), kAxisOf(w)), k = (int) EncodedTensor.cols(w.shape(), kAxisOf(w));
         return new DenseLinearKernel(dense, n, k);

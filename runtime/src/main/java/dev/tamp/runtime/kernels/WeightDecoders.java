@@ -1,6 +1,8 @@
 package dev.tamp.runtime.kernels;
 
 import dev.tamp.core.encoding.DenseWeight;
+import dev.tamp.core.encoding.DictionaryWeight;
+import dev.tamp.core.encoding.LowRankWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.error.UnsupportedModelException;
 import java.util.ArrayList;
@@ -14,7 +16,9 @@ import java.util.function.Function;
 public final class WeightDecoders {
     private static final List<Function<EncodedTensor, float[]>> DECODERS = new ArrayList<>(List.of(
             w -> w instanceof dev.tamp.core.encoding.MxWeight m ? dev.tamp.formats.codec.MxMatrix.dequantize(m) : null,
-            w -> w instanceof dev.tamp.core.encoding.IntGroupedWeight g ? dev.tamp.formats.codec.IntGroupCodec.dequantize(g) : null));
+            w -> w instanceof dev.tamp.core.encoding.IntGroupedWeight g ? dev.tamp.formats.codec.IntGroupCodec.dequantize(g) : null,
+            w -> w instanceof LowRankWeight l ? FactoredWeights.decode(l) : null,
+            w -> w instanceof DictionaryWeight d ? FactoredWeights.decode(d) : null));
 
     private WeightDecoders() {}
 
