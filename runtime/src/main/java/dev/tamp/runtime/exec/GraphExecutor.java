@@ -97,7 +97,7 @@ public final class GraphExecutor implements Session {
 
     private static Value toValue(String name, EncodedTensor w) {
         if (w instanceof DenseWeight d) return Value.of(d.tensor());
-        float[] dense = WeightDecoders.decode(name, w);
+        float[] dense = WeightDecoders.decodeAsStored(name, w);
         return Value.floats(dense, Arrays.stream(w.shape()).mapToInt(Math::toIntExact).toArray());
     }
 

@@ -27,6 +27,19 @@ public final class WeightDecoders {
         DECODERS.add(decoder);
     }
 
+    /**
+     * The weight as the graph sees it: floats in the order of {@code w.shape()}. Encoded weights decode to
+     * [N][K] rows, so a weight whose K axis is 0 (an ONNX MatMul initializer [K][N]) is transposed back.
+     */
+    public static float[] decodeAsStored(String name, EncodedTensor w) {
+        float[] rows = decode(name, w);
+        if (w instanceof DenseWeight || w.shape().length != 2 || LinearKernels.kAxisOf(w) != 0) return rows;
+        int k = Math.toIntExact(w.shape()[0]), n = Math.toIntExact(w.shape()[1]);
+        float[] out = new float[rows.length];
+        for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) out[p * n + j] = rows[j * k + p];
+        return out;
+    }
+
     public static float[] decode(String name, EncodedTensor w) {
         if (w instanceof DenseWeight d) return d.tensor().toFloatArray();
         List<Function<EncodedTensor, float[]>> ds;

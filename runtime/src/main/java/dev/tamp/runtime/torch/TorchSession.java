@@ -57,7 +57,7 @@ final class TorchSession implements Session {
             if (w instanceof DenseWeight d && !d.tensor().dtype().isFloatingPoint()) {
                 weights.put(e.getKey(), Value.of(d.tensor()));
             } else {
-                float[] f = WeightDecoders.decode(e.getKey(), w);
+                float[] f = WeightDecoders.decodeAsStored(e.getKey(), w);
                 weights.put(e.getKey(), manager.create(f, new Shape(w.shape())));
             }
         }

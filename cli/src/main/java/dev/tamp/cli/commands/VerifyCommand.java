@@ -1,0 +1,233 @@
+package dev.tamp.cli.commands;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tamp.cli.support.Backends;
+import dev.tamp.cli.support.LoadedModel;
+import dev.tamp.cli.support.RuntimeOptions;
+import dev.tamp.core.error.BadInputException;
+import dev.tamp.core.error.ThresholdNotMetException;
+import dev.tamp.core.json.Json;
+import dev.tamp.core.progress.ProcessStats;
+import dev.tamp.core.progress.StderrProgress;
+import dev.tamp.runtime.eval.DecoderEvaluation;
+import dev.tamp.runtime.eval.DecoderMetrics;
+import dev.tamp.runtime.eval.EmbeddingMetrics;
+import dev.tamp.runtime.eval.EncoderEvaluation;
+import dev.tamp.runtime.exec.Backend;
+import dev.tamp.runtime.exec.ExecutionListener;
+import dev.tamp.runtime.pipeline.Embedder;
+import dev.tamp.runtime.pipeline.Generator;
+import dev.tamp.runtime.pipeline.Pooling;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = {"Run a candidate (e.g. a compressed .tpk) and its reference on the same held-out inputs, on one or "
+                + "several backends, and check accuracy thresholds: exit 1 when one is not met (for CI).",
+                "Encoders: cosine to the reference's embeddings (mean/min) on held-out sentences (bundled, or --eval FILE with "
+                + "one text per line) and KJV→WEB Recall@1. Decoders: KL(reference‖candidate), top-1 agreement and perplexity on "
+                + "sequences sampled from the reference. Per backend: the metrics, latency per item and peak RSS; with several "
+                + "backends, the largest difference between their candidate outputs. The reference runs on the java backend."},
+        footer = {"", "Examples:", "  tamp verify minilm-w4.tpk --reference minilm --min-cosine 0.95 --min-recall 0.94",
+                "  tamp verify minilm-w8a8.tpk --reference minilm --backend java,torch --json",
+                "  tamp verify stories-w4.tpk --reference stories260k --max-kl 0.5 --max-ppl-increase 0.2"})
+public final class VerifyCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "CANDIDATE") String candidate;
+
+    @Option(names = "--reference", required = true, paramLabel = "REF", description = "The reference model (e.g. the FP32 original).")
+    String reference;
+
+    @Option(names = "--eval", paramLabel = "FILE", description = "Held-out texts, one per line, instead of the bundled ones (encoders).")
+    Path evalFile;
+
+    @Option(names = "--sentences", defaultValue = "256", description = "Held-out sentences for cosine (default: ${DEFAULT-VALUE}).")
+    int sentences;
+
+    @Option(names = "--pairs", defaultValue = "500", description = "Retrieval queries for Recall@1; 0 skips it (default: ${DEFAULT-VALUE}).")
+    int pairs;
+
+    @Option(names = "--sequences", defaultValue = "16", description = "Decoder: sampled sequences (default: ${DEFAULT-VALUE}).")
+    int sequences;
+
+    @Option(names = "--seq-len", defaultValue = "64", description = "Decoder: tokens per sequence (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--seed", defaultValue = "0") long seed;
+
+    @Option(names = "--min-cosine", description = "Fail when the mean embedding cosine to the reference is below this.") Double minCosine;
+
+    @Option(names = "--min-recall", description = "Fail when Recall@1 is below this.") Double minRecall;
+
+    @Option(names = "--max-kl", description = "Decoders: fail when the mean KL(reference‖candidate) is above this.") Double maxKl;
+
+    @Option(names = "--max-ppl-increase", description = "Decoders: fail when perplexity / reference perplexity − 1 is above this.")
+    Double maxPplIncrease;
+
+    @Option(names = "--json", description = "Print one JSON report.") boolean json;
+
+    @Mixin RuntimeOptions rt;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        StderrProgress progress = StderrProgress.forStderr();
+        List<String> backends = List.of((rt.backend == null ? "java" : rt.backend).split(","));
+        LoadedModel cand = LoadedModel.load(candidate, rt.tokenizer, progress);
+        LoadedModel ref = LoadedModel.load(reference, rt.tokenizer, progress);
+        if (ref.isDecoder() != cand.isDecoder()) {
+            throw new BadInputException(candidate + " is " + (cand.isDecoder() ? "a decoder" : "an encoder") + " but reference " + reference
+                    + " is " + (ref.isDecoder() ? "a decoder" : "an encoder") + "; compare like with like");
+        }
+        if (cand.isDecoder() && (minCosine != null || minRecall != null)) throw new BadInputException("--min-cosine/--min-recall apply to encoders");
+        if (!cand.isDecoder() && (maxKl != null || maxPplIncrease != null)) throw new BadInputException("--max-kl/--max-ppl-increase apply to decoders");
+        Backend java = Backends.of("java");
+        List<ObjectNode> perBackend = new ArrayList<>();
+        List<float[][]> outputs = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        if (cand.isDecoder()) {
+            long[][] seqs;
+            try (Generator r = new Generator(ref.runnable(), java)) {
+                seqs = DecoderEvaluation.sample(r, sequences, seqLen, seed);
+                for (String name : backends) {
+                    progress.info("verify on " + name);
+                    try (Generator c = new Generator(cand.runnable(), Backends.of(name))) {
+                        long t0 = System.nanoTime();
+                        DecoderMetrics m = DecoderEvaluation.compare(r, c, seqs);
+                        double ms = (System.nanoTime() - t0) / 1e6;
+                        ObjectNode o = Json.object();
+                        o.put("backend", name);
+                        o.put("kl", m.meanKl());
+                        o.put("top1_agreement", m.top1Agreement());
+                        o.put("perplexity", m.candidatePerplexity());
+                        o.put("reference_perplexity", m.referencePerplexity());
+                        o.put("ms_per_sequence", ms / seqs.length);
+                        o.put("peak_rss_mb", ProcessStats.peakRssMb());
+                        perBackend.add(o);
+                        double increase = m.candidatePerplexity() / m.referencePerplexity() - 1;
+                        check(failures, name, "kl", m.meanKl(), maxKl, false);
+                        check(failures, name, "perplexity increase", increase, maxPplIncrease, false);
+                    }
+                }
+            }
+        } else {
+            List<String> held = evalFile != null ? readLines(evalFile) : EncoderEvaluation.heldOutSentences(sentences, seed);
+            float[][] want;
+            try (Embedder re = new Embedder(ref.runnable(), java, ref.tokenizer(), Pooling.forModel(ref.model), 0)) {
+                want = re.embed(held, rt.batchSize, ExecutionListener.NONE);
+            }
+            for (String name : backends) {
+                progress.info("verify on " + name);
+                try (Embedder e = new Embedder(cand.runnable(), Backends.of(name), cand.tokenizer(), Pooling.forModel(cand.model), 0)) {
+                    long t0 = System.nanoTime();
+                    float[][] got = e.embed(held, rt.batchSize, ExecutionListener.NONE);
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    outputs.add(got);
+                    EmbeddingMetrics.CosineStats cs = EmbeddingMetrics.cosineStats(got, want);
+                    ObjectNode o = Json.object();
+                    o.put("backend", name);
+                    o.put("cosine_mean", cs.mean());
+                    o.put("cosine_min", cs.min());
+                    o.put("cosine_p5", cs.p5());
+                    o.put("sentences", cs.count());
+                    check(failures, name, "mean cosine", cs.mean(), minCosine, true);
+                    if (pairs > 0) {
+                        EmbeddingMetrics.Retrieval rr = EncoderEvaluation.retrieval(e, pairs, pairs, seed, rt.batchSize);
+                        o.put("recall_at_1", rr.recallAt1());
+                        o.put("mrr", rr.mrr());
+                        check(failures, name, "Recall@1", rr.recallAt1(), minRecall, true);
+                    }
+                    o.put("ms_per_sentence", ms / held.size());
+                    o.put("peak_rss_mb", ProcessStats.peakRssMb());
+                    perBackend.add(o);
+                }
+            }
+        }
+        double agreement = maxAbsDifference(outputs);
+        print(perBackend, agreement, failures);
+        if (!failures.isEmpty()) throw new ThresholdNotMetException(candidate + ": " + String.join("; ", failures));
+        return 0;
+    }
+
+    /** Adds a failure when {@code value} is on the wrong side of {@code limit} (no limit: no check). */
+    private static void check(List<String> failures, String backend, String what, double value, Double limit, boolean atLeast) {
+        if (limit == null) return;
+        boolean ok = atLeast ? value >= limit : value <= limit;
+        if (!ok) failures.add(String.format(Locale.ROOT, "%s %.5f %s %s on %s", what, value, atLeast ? "<" : ">", limit, backend));
+    }
+
+    /** Largest |Δ| between any backend's outputs and the first backend's; NaN with one backend. */
+    private static double maxAbsDifference(List<float[][]> outputs) {
+        if (outputs.size() < 2) return Double.NaN;
+        double d = 0;
+        float[][] a = outputs.get(0);
+        for (float[][] b : outputs.subList(1, outputs.size())) {
+            for (int i = 0; i < a.length; i++) for (int j = 0; j < a[i].length; j++) d = Math.max(d, Math.abs(a[i][j] - b[i][j]));
+        }
+        return d;
+    }
+
+    private List<String> readLines(Path file) {
+        try {
+            List<String> lines = new ArrayList<>();
+            for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) if (!l.isBlank()) lines.add(l.strip());
+            if (lines.isEmpty()) throw BadInputException.inFile(file, "no texts (one per line expected)");
+            return lines;
+        } catch (IOException e) {
+            throw BadInputException.inFile(file, "cannot read: " + e.getMessage());
+        }
+    }
+
+    private void print(List<ObjectNode> perBackend, double agreement, List<String> failures) {
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, Double> thresholds = new LinkedHashMap<>();
+        if (minCosine != null) thresholds.put("min_cosine", minCosine);
+        if (minRecall != null) thresholds.put("min_recall", minRecall);
+        if (maxKl != null) thresholds.put("max_kl", maxKl);
+        if (maxPplIncrease != null) thresholds.put("max_ppl_increase", maxPplIncrease);
+        if (json) {
+            ObjectNode o = Json.object();
+            o.put("candidate", candidate);
+            o.put("reference", reference);
+            ArrayNode a = o.putArray("backends");
+            perBackend.forEach(a::add);
+            if (!Double.isNaN(agreement)) o.put("backend_max_abs_diff", agreement);
+            ObjectNode t = o.putObject("thresholds");
+            thresholds.forEach(t::put);
+            ArrayNode f = o.putArray("failures");
+            failures.forEach(f::add);
+            o.put("passed", failures.isEmpty());
+            out.println(Json.pretty(o));
+        } else {
+            out.printf(Locale.ROOT, "verify %s against %s%n", candidate, reference);
+            for (ObjectNode b : perBackend) {
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-10s", b.get("backend").asText()));
+                b.fields().forEachRemaining(e -> {
+                    if (e.getKey().equals("backend")) return;
+                    line.append(String.format(Locale.ROOT, "  %s %s", e.getKey(),
+                            e.getValue().isDouble() ? String.format(Locale.ROOT, "%.4f", e.getValue().asDouble()) : e.getValue().asText()));
+                });
+                out.println(line);
+            }
+            if (!Double.isNaN(agreement)) out.printf(Locale.ROOT, "  backends agree to max |Δ| %.3g%n", agreement);
+            out.println(failures.isEmpty() ? (thresholds.isEmpty() ? "  no thresholds given" : "  PASS " + thresholds)
+                    : "  FAIL " + String.join("; ", failures));
+        }
+        out.flush();
+    }
+}
