@@ -14,13 +14,20 @@ import java.util.function.Function;
 public final class WeightDecoders {
     private static final List<Function<EncodedTensor, float[]>> DECODERS = new ArrayList<>(List.of(
             w -> w instanceof dev.tamp.core.encoding.MxWeight m ? dev.tamp.formats.codec.MxMatrix.dequantize(m) : null,
-            w -> w instanceof dev.tamp.core.encoding.IntGroupedWeight g ? dev.tamp.formats.codec.IntGroupCodec.dequantize(g) : null));
+            w -> w instanceof dev.tamp.core.encoding.IntGroupedWeight g ? dev.tamp.formats.codec.IntGroupCodec.dequantize(g) : null,
+            w -> w instanceof dev.tamp.core.encoding.Sparse24Weight s ? sparse24(s) : null));
 
     private WeightDecoders() {}
 
     /** Registers a decoder that returns null for encodings it does not handle. */
     public static synchronized void register(Function<EncodedTensor, float[]> decoder) {
         DECODERS.add(decoder);
+    }
+
+    /** A 2:4 weight: its kept values decoded by whatever decodes their encoding, scattered by the index plane. */
+    private static float[] sparse24(dev.tamp.core.encoding.Sparse24Weight s) {
+        int n = Math.toIntExact(s.rows()), k = Math.toIntExact(s.cols());
+        return dev.tamp.formats.codec.Sparse24Codec.scatter(decode("2:4 values", s.values()), s.indices(), n, k);
     }
 
     public static float[] decode(String name, EncodedTensor w) {
