@@ -128,7 +128,7 @@ class PrunerTest {
         EmbeddingMetrics.CosineStats c = EmbeddingMetrics.cosineStats(embed(r.model(), held), ref);
         System.err.printf("MiniLM 2:4 SparseGPT (32 calibration sentences): cosine to FP32 on 32 held-out sentences mean %.4f, min %.4f%n",
                 c.mean(), c.min());
-        assertTrue(c.mean() > 0.5 && c.mean() < 0.9999, "mean cosine " + c.mean());
+        assertTrue(c.mean() > 0.75 && c.mean() < 0.9999, "mean cosine " + c.mean() + " (measured 0.830)");
         PruneReport q = Pruner.prune(fp32, source, new PruneOptions(PruneMethod.MAGNITUDE, NmPattern.TWO_FOUR, 0.01, 128, 8, 0,
                 PruneOptions.Propagation.FP, List.of("*layer.5*")), Progress.NONE);
         assertEquals(30, q.rows().size(), "--ignore drops block 5's six linears");
