@@ -4,6 +4,7 @@
 #   scripts/bench.sh [executor]   tamp java backend vs ONNX Runtime on MiniLM, batch 32 x 128 tokens
 #   scripts/bench.sh mx           MX conversion and Slice-and-Scale throughput (MB/s of FP32 input)
 #   scripts/bench.sh mx-table [pairs] [sentences]   MX accuracy table on MiniLM and BGE (minutes; not in "all")
+#   scripts/bench.sh sparse       2:4 kernel vs dense FP32 kernels on MiniLM's linear shapes, 1 and 32x128 rows
 #   scripts/bench.sh awq          `tamp quantize minilm --method awq` end to end (128 calibration sentences): wall s, peak RSS
 #   scripts/bench.sh compot                          time to compress MiniLM at ratio 0.5 (COMPOT, global allocation), and the
 #                                 COMPOT pack's batch-1/32 latency decoded at load vs run as two products
@@ -26,6 +27,9 @@ run() {
 }
 if [ "$what" = all ] || [ "$what" = executor ]; then
   run dev.tamp.runtime.bench.ExecutorBench 32 128 5
+fi
+if [ "$what" = all ] || [ "$what" = sparse ]; then
+  run dev.tamp.runtime.bench.SparseKernelBench 4096 7
 fi
 if [ "$what" = all ] || [ "$what" = mx ]; then
   qcp="$root/quantizers/target/bench.classpath"

@@ -10,7 +10,8 @@ import java.util.function.BiFunction;
 /**
  * Chooses the {@link LinearKernel} for a weight operand by its encoding. Dense weights get the FP32 Vector
  * API kernel; encodings register a factory here (their modules add fast kernels without touching the
- * executor); an encoding with no kernel but a dense decoder runs through the decoded weight.
+ * executor); 2:4-sparse weights get {@link Sparse24Kernel}; an encoding with no kernel but a dense decoder
+ * runs through the decoded weight.
  */
 public final class LinearKernels {
     /** Builds a kernel for a weight, or returns null when it does not handle that encoding. */
@@ -46,6 +47,7 @@ public final class LinearKernels {
             return kAxis == 0 ? DenseLinearKernel.fromKn(v, rows, cols) : new DenseLinearKernel(v, rows, cols);
         }
         if (w instanceof dev.tamp.core.encoding.MxWeight mx) return TiledDecodeKernel.of(mx);
+        if (w instanceof dev.tamp.core.encoding.Sparse24Weight s) return Sparse24Kernel.of(name, s);
         if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g) {
             if (g.inputScale() == null && g.activationBits() == 0) return TiledDecodeKernel.of(g);
             return new ActivationQuantizingKernel(TiledDecodeKernel.of(g), g.activationBits(),

@@ -18,7 +18,8 @@ public final class WeightDecoders {
             w -> w instanceof dev.tamp.core.encoding.MxWeight m ? dev.tamp.formats.codec.MxMatrix.dequantize(m) : null,
             w -> w instanceof dev.tamp.core.encoding.IntGroupedWeight g ? dev.tamp.formats.codec.IntGroupCodec.dequantize(g) : null,
             w -> w instanceof LowRankWeight l ? FactoredWeights.decode(l) : null,
-            w -> w instanceof DictionaryWeight d ? FactoredWeights.decode(d) : null));
+            w -> w instanceof DictionaryWeight d ? FactoredWeights.decode(d) : null,
+            w -> w instanceof dev.tamp.core.encoding.Sparse24Weight s ? sparse24(s) : null));
 
     private WeightDecoders() {}
 
@@ -38,6 +39,12 @@ public final class WeightDecoders {
         float[] out = new float[rows.length];
         for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) out[p * n + j] = rows[j * k + p];
         return out;
+    }
+
+    /** A 2:4 weight: its kept values decoded by whatever decodes their encoding, scattered by the index plane. */
+    private static float[] sparse24(dev.tamp.core.encoding.Sparse24Weight s) {
+        int n = Math.toIntExact(s.rows()), k = Math.toIntExact(s.cols());
+        return dev.tamp.formats.codec.Sparse24Codec.scatter(decode("2:4 values", s.values()), s.indices(), n, k);
     }
 
     public static float[] decode(String name, EncodedTensor w) {
