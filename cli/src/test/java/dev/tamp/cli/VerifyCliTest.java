@@ -42,10 +42,11 @@ class VerifyCliTest {
         assertTrue(diff < 1e-4, "java and torch disagree on the same pack by " + diff);
         assertEquals(0.995, rep.get("thresholds").get("min_cosine").asDouble());
 
-        // zero every scale of the first layer's query projection: that layer's output is all zeros
+        // zero every scale of layer 0's FFN down-projection: its output (before the bias) is all zeros
         Model m = ModelLoader.load(good, Progress.NONE);
         Map<String, EncodedTensor> weights = new LinkedHashMap<>(m.weights());
-        String victim = weights.entrySet().stream().filter(e -> e.getValue() instanceof IntGroupedWeight).findFirst().orElseThrow().getKey();
+        String victim = m.graph().nodes().stream().filter(n -> "/encoder/layer.0/output/dense/MatMul".equals(n.name()))
+                .findFirst().orElseThrow().inputs().get(1);
         IntGroupedWeight w = (IntGroupedWeight) weights.get(victim);
         Tensor zeros = Tensor.ofFloats(new float[(int) w.scales().numel()], w.scales().shape());
         weights.put(victim, new IntGroupedWeight(w.shape(), w.kAxis(), w.bits(), w.symmetric(), w.groupSize(), w.codes(), zeros, w.zeroPoints(),
