@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tamp demo on the bundled all-MiniLM-L6-v2 (from Maven Central): builds tamp if needed, inspects the
 # model, converts it to a reproducible .tpk, embeds text, makes an MXINT8 anchor, slices it to MXINT4 without
-# the FP32 weights, and measures both against FP32.
+# the FP32 weights, and measures both against FP32; then AWQ W4 (calibrated on the bundled corpus) gated by
+# `tamp verify` with thresholds, as a CI job would.
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$root"
@@ -40,3 +41,8 @@ for f in mxint8 mxint4; do
   echo "-- $f"
   ./tamp eval "$out/minilm-$f.tpk" --reference minilm --sentences 64 --pairs 200
 done
+
+echo
+echo "== tamp quantize minilm --method awq (W4 g128), then tamp verify with thresholds (exit 1 if not met) =="
+./tamp quantize minilm --method awq --samples 64 -o "$out/minilm-awq-w4g128.tpk" | tail -1
+./tamp verify "$out/minilm-awq-w4g128.tpk" --reference minilm --sentences 64 --pairs 200 --min-cosine 0.95 --min-recall 0.93
