@@ -235,9 +235,16 @@ public final class PyTorchReader implements CheckpointReader {
             if (t.offset() < 0 || (numel > 0 && last >= elements)) {
                 throw BadInputException.inFile(file, "tensor " + name + " reaches past its storage (" + elements + " elements)");
             }
-            if (numel * es > Integer.MAX_VALUE) throw new UnsupportedModelException(file + ": tensor " + name + " exceeds 2 GiB");
+            // numel × element size can overflow where strides of 0 let a huge view fit a small storage
+            if (numel > Integer.MAX_VALUE / es) throw new UnsupportedModelException(file + ": tensor " + name + " exceeds 2 GiB");
             ByteBuffer src = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
             if (isContiguous(size, stride)) return Tensor.of(dtype, size, src.slice((int) (t.offset() * es), (int) (numel * es)));
+            // A non-contiguous view is copied. One with more elements than its storage repeats elements (stride 0,
+            // an expanded tensor): a few bytes of file could ask for gigabytes of copy, and state dicts never hold one.
+            if (numel > elements) {
+                throw new UnsupportedModelException(file + ": tensor " + name + " is an expanded view (" + numel
+                        + " elements over a storage of " + elements + "); save a contiguous copy (tensor.contiguous())");
+            }
             ByteBuffer dst = ByteBuffer.allocate((int) (numel * es)).order(ByteOrder.LITTLE_ENDIAN);
             long[] idx = new long[size.length];
             byte[] one = new byte[es];
