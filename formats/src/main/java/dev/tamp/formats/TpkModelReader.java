@@ -31,6 +31,10 @@ public final class TpkModelReader implements CheckpointReader {
 
     @Override
     public Model read(Path path, Progress progress) {
+        return MessageText.oneLine(() -> readModel(path, progress));
+    }
+
+    private Model readModel(Path path, Progress progress) {
         TpkFile file = TpkReader.open(path);
         TpkContents c = file.contents();
         JsonNode meta = c.metadata();

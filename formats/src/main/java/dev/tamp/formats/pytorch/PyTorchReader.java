@@ -13,6 +13,7 @@ import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
 import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.MessageText;
 import dev.tamp.formats.HfConfig;
 import dev.tamp.formats.ModelLoader;
 import java.io.IOException;
@@ -71,6 +72,10 @@ public final class PyTorchReader implements CheckpointReader {
 
     @Override
     public Model read(Path path, Progress progress) {
+        return MessageText.oneLine(() -> readModel(path, progress));
+    }
+
+    private Model readModel(Path path, Progress progress) {
         Map<String, Object> config = new LinkedHashMap<>();
         Map<String, EncodedTensor> weights = new LinkedHashMap<>();
         byte[] tokenizer = null;
@@ -123,6 +128,10 @@ public final class PyTorchReader implements CheckpointReader {
 
     /** The tensors of one torch.save file, flattened to dotted names, in pickle order. */
     public static Map<String, EncodedTensor> readStateDict(Path file) {
+        return MessageText.oneLine(() -> readStateDictChecked(file));
+    }
+
+    private static Map<String, EncodedTensor> readStateDictChecked(Path file) {
         if (FileRegions.size(file) == 0) throw BadInputException.inFile(file, "empty file");
         if (isLegacy(ModelLoader.magic(file, 262))) {
             throw new UnsupportedModelException(file + ": legacy (pre-1.6, non-zip) torch.save format; re-save it with "

@@ -25,6 +25,12 @@ final class GgufSeeds {
             List<Mutator> m = new ArrayList<>();
             m.add(Mutations.fields(le.fields));
             m.add((s, r) -> new Mutant(build(version, true).bytes(), "two tensors named alike"));
+            Le weird = build(version, false, "blk.0\n.attn_q\u0000.weight");
+            Mutator weirdFields = Mutations.fields(weird.fields);
+            m.add((s, r) -> {
+                Mutant x = weirdFields.apply(weird.bytes(), r);
+                return new Mutant(x.bytes(), "control characters in a tensor name, " + x.what());
+            });
             out.add(FuzzSeed.single("gguf-v" + version, "seed.gguf", le.bytes(), m));
         }
         return out;
@@ -48,7 +54,12 @@ final class GgufSeeds {
     }
 
     static Le build(int version, boolean duplicateName) {
-        List<T> ts = tensors();
+        return build(version, duplicateName, null);
+    }
+
+    static Le build(int version, boolean duplicateName, String secondName) {
+        List<T> ts = new ArrayList<>(tensors());
+        if (secondName != null) ts.set(1, new T(secondName, ts.get(1).ggufDims(), ts.get(1).type(), ts.get(1).data()));
         Le f = new Le();
         f.i32(0x46554747).field("version", 4, version).field("tensor_count", 8, ts.size()).field("kv_count", 8, 7);
         f.str("key0", "general.architecture").field("type0", 4, 8).str("value0", "llama");

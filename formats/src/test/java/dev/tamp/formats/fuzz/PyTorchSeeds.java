@@ -143,7 +143,7 @@ final class PyTorchSeeds {
 
     private static final String[] STORAGE_TYPES = {"FloatStorage", "HalfStorage", "LongStorage", "BoolStorage", "ByteStorage",
             "UntypedStorage", "float32", "Size", "system"};
-    private static final String[] KEYS = {"0", "1", "2", "../0", "", "data/0", "0\u0000"};
+    private static final String[] KEYS = {"0", "1", "2", "../0", "", "data/0", "0\u0000", "0\n1"};
 
     static long[] withBoundary(long[] v, SplittableRandom r) {
         long[] c = v.clone();
@@ -164,7 +164,7 @@ final class PyTorchSeeds {
             String what;
             int depth = 0;
             boolean self = false;
-            switch (r.nextInt(9)) {
+            switch (r.nextInt(10)) {
                 case 0 -> { t = new T(t.name(), t.storageType(), t.key(), big, t.offset(), t.size(), t.stride()); what = "numel " + big; }
                 case 1 -> { t = new T(t.name(), t.storageType(), t.key(), t.numel(), big, t.size(), t.stride()); what = "offset " + big; }
                 case 2 -> {
@@ -189,7 +189,12 @@ final class PyTorchSeeds {
                 }
                 case 6 -> { t = new T(ts.get((i + 1) % ts.size()).name(), t.storageType(), t.key(), t.numel(), t.offset(), t.size(), t.stride()); what = "duplicate name"; }
                 case 7 -> { depth = r.nextInt(1, 200); what = "nested " + depth + " dicts deep"; }
-                default -> { self = true; what = "dict holding itself"; }
+                case 8 -> { self = true; what = "dict holding itself"; }
+                default -> {
+                    // a name with a line break, on a view that reaches past its storage
+                    t = new T("w\nx", t.storageType(), t.key(), t.numel(), t.offset() + 100, t.size(), t.stride());
+                    what = "control characters in a name";
+                }
             }
             ts.set(i, t);
             return new Mutant(zip(pickle(ts, depth, self), deflate), "pickle: tensor " + i + " " + what);

@@ -22,7 +22,8 @@ final class SafetensorsSeeds {
 
     static final List<String> STRINGS = List.of("\"F32\"", "\"F8_E4M3\"", "\"I64\"", "\"BOOL\"", "\"U64\"", "\"F64\"",
             "\"__metadata__\"", "\"a\"", "\"b\"", "\"\"", "\"data_offsets\"", "\"shape\"", "\"dtype\"", "\"weight_map\"",
-            "\"model-00001-of-00002.safetensors\"", "\"../outside.safetensors\"", "\"/etc/passwd\"", "\"model.safetensors\"");
+            "\"model-00001-of-00002.safetensors\"", "\"../outside.safetensors\"", "\"/etc/passwd\"", "\"model.safetensors\"",
+            "\"a\\nb\"", "\"x\\u0000\\ry\"");
 
     static byte[] file(String header, byte[] data) {
         byte[] h = header.getBytes(StandardCharsets.UTF_8);
