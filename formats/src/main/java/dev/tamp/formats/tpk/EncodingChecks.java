@@ -130,7 +130,7 @@ final class EncodingChecks {
         long padded = Math.multiplyExact(blocks, (long) w.blockSize());
         Math.multiplyExact(padded, (long) w.format().bits()); // packedBytes multiplies unchecked
         long codes = Math.multiplyExact(n, w.format().packedBytes(padded));
-        if (w.scales().capacity() < scales) return "scales plane of " + w.scales().capacity() + " bytes for " + scales + " blocks";
+        if (w.scales().capacity() != scales) return "scales plane of " + w.scales().capacity() + " bytes for " + scales + " blocks";
         if (w.codes().capacity() < codes) return "codes plane of " + w.codes().capacity() + " bytes, " + n + "x" + k + " needs " + codes;
         return null;
     }

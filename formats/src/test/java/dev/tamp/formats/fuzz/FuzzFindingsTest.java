@@ -193,4 +193,24 @@ class FuzzFindingsTest {
         Path p = Files.write(tmp.resolve("name.gguf"), Mutations.put(le.bytes(), offset.offset(), 8, 1L << 40));
         assertBadInput(p, () -> new dev.tamp.formats.gguf.GgufReader().read(p, Progress.NONE), "tensor blk.0?.attn_q?.weight");
     }
+
+    /** Was a 128 MiB allocation: a deflated entry whose directory claims 128 MiB from a few hundred bytes. */
+    @Test
+    void deflatedEntryClaimingMoreThanDeflateCanHoldIsRejectedBeforeAllocating() throws IOException {
+        byte[] b = PyTorchSeeds.zip(PyTorchSeeds.pickle(PyTorchSeeds.tensors(), 0, false), true);
+        Mutations.Field usize = PyTorchSeeds.zipFields(b).stream().filter(f -> f.name().equals("central.usize")).findFirst().orElseThrow();
+        Path p = Files.write(tmp.resolve("inflate.pt"), Mutations.put(b, usize.offset(), 4, 1 << 27));
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        assertBadInput(p, () -> new PyTorchReader().read(p, Progress.NONE), "declares 134217728 bytes", "deflated bytes can hold");
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(allocated < 16 << 20, "allocated " + (allocated >> 20) + " MiB for a " + Files.size(p) + "-byte file");
+    }
+
+    /** Was accepted: an MX entry whose scales plane holds 7 bytes for 2 rows x 2 blocks. */
+    @Test
+    void tpkMxScalesPlaneOfTheWrongSizeIsRejected() throws IOException {
+        Path p = tpk("scales.tpk", TpkSeeds.reseal(Mutations.put(seed, entry(seed, "mx") + 64 + 16, 8, 7)));
+        assertBadInput(p, () -> readTpk(p), "tensor mx is inconsistent", "scales plane of 7 bytes for 4 blocks");
+    }
 }
