@@ -31,11 +31,17 @@ public final class TpkModelReader implements CheckpointReader {
 
     @Override
     public Model read(Path path, Progress progress) {
+        return MessageText.oneLine(() -> readModel(path, progress));
+    }
+
+    private Model readModel(Path path, Progress progress) {
         TpkFile file = TpkReader.open(path);
         TpkContents c = file.contents();
         JsonNode meta = c.metadata();
         JsonNode m = meta.path("model");
-        Map<String, Object> config = new LinkedHashMap<>(Json.mapper().convertValue(m.path("config"), Map.class));
+        checkDescription(path, m, meta.path("provenance"));
+        Map<String, Object> config = new LinkedHashMap<>();
+        if (m.has("config")) config.putAll(Json.mapper().convertValue(m.get("config"), Map.class));
         config.putIfAbsent("source_format", m.path("source_format").asText("unknown"));
         Map<String, Long> opsets = new LinkedHashMap<>();
         m.path("opsets").fields().forEachRemaining(e -> opsets.put(e.getKey(), e.getValue().asLong()));
@@ -56,5 +62,23 @@ public final class TpkModelReader implements CheckpointReader {
         }
         return new Model(ModelFormat.TPK, path.toString(), m.path("architecture").asText("unknown"), graph,
                 c.tensors(), config, opsets, c.blobs().get(TpkModelWriter.TOKENIZER_BLOB), steps);
+    }
+
+    /**
+     * The model description (written by {@link TpkModelWriter}; absent from packs written without one) must have
+     * the JSON types read above: a lying or hand-edited description fails here, not as a cast deep inside.
+     */
+    private static void checkDescription(Path path, JsonNode model, JsonNode provenance) {
+        if (model.isMissingNode()) return;
+        if (!model.isObject()) throw BadInputException.inFile(path, "corrupt .tpk: model description is not a JSON object");
+        if (model.has("config") && !model.get("config").isObject()) throw BadInputException.inFile(path, "corrupt .tpk: model config is not a JSON object");
+        JsonNode opsets = model.path("opsets");
+        if (!opsets.isMissingNode() && !opsets.isObject()) throw BadInputException.inFile(path, "corrupt .tpk: opsets is not a JSON object");
+        opsets.fields().forEachRemaining(e -> {
+            if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToLong()) {
+                throw BadInputException.inFile(path, "corrupt .tpk: opset version of domain '" + e.getKey() + "' is " + e.getValue());
+            }
+        });
+        if (!provenance.isMissingNode() && !provenance.isArray()) throw BadInputException.inFile(path, "corrupt .tpk: provenance is not a JSON array");
     }
 }

@@ -11,6 +11,7 @@ import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
 import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.MessageText;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -65,6 +66,10 @@ public final class GgufReader implements CheckpointReader {
 
     /** Parses and validates only the header (no tensor data is touched). */
     public static Header readHeader(Path path) {
+        return MessageText.oneLine(() -> readHeaderChecked(path));
+    }
+
+    private static Header readHeaderChecked(Path path) {
         long size = FileRegions.size(path);
         if (size == 0) throw BadInputException.inFile(path, "empty file");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -76,6 +81,10 @@ public final class GgufReader implements CheckpointReader {
 
     @Override
     public Model read(Path path, Progress progress) {
+        return MessageText.oneLine(() -> readModel(path, progress));
+    }
+
+    private Model readModel(Path path, Progress progress) {
         long size = FileRegions.size(path);
         if (size == 0) throw BadInputException.inFile(path, "empty file");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {

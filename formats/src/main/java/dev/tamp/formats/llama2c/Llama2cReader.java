@@ -11,6 +11,7 @@ import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
 import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.MessageText;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -43,6 +44,10 @@ public final class Llama2cReader implements CheckpointReader {
 
     @Override
     public Model read(Path path, Progress progress) {
+        return MessageText.oneLine(() -> readModel(path, progress));
+    }
+
+    private Model readModel(Path path, Progress progress) {
         long size = FileRegions.size(path);
         if (size == 0) throw BadInputException.inFile(path, "empty file");
         if (size < HEADER) throw BadInputException.inFile(path, "truncated llama2.c checkpoint (" + size + " bytes)");

@@ -12,6 +12,7 @@ import dev.tamp.core.ir.ModelFormat;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.MessageText;
 import dev.tamp.formats.onnx.proto.OnnxProto.GraphProto;
 import dev.tamp.formats.onnx.proto.OnnxProto.ModelProto;
 import dev.tamp.formats.onnx.proto.OnnxProto.StringStringEntryProto;
@@ -49,6 +50,10 @@ public final class OnnxReader implements CheckpointReader {
 
     @Override
     public Model read(Path path, Progress progress) {
+        return MessageText.oneLine(() -> readModel(path, progress));
+    }
+
+    private Model readModel(Path path, Progress progress) {
         ModelProto mp = parse(path);
         if (!mp.hasGraph()) throw BadInputException.inFile(path, "ONNX model has no graph");
         Path baseDir = path.toAbsolutePath().getParent();

@@ -13,6 +13,7 @@ import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
 import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.MessageText;
 import dev.tamp.formats.HfConfig;
 import dev.tamp.formats.ModelLoader;
 import java.io.IOException;
@@ -71,6 +72,10 @@ public final class PyTorchReader implements CheckpointReader {
 
     @Override
     public Model read(Path path, Progress progress) {
+        return MessageText.oneLine(() -> readModel(path, progress));
+    }
+
+    private Model readModel(Path path, Progress progress) {
         Map<String, Object> config = new LinkedHashMap<>();
         Map<String, EncodedTensor> weights = new LinkedHashMap<>();
         byte[] tokenizer = null;
@@ -123,6 +128,10 @@ public final class PyTorchReader implements CheckpointReader {
 
     /** The tensors of one torch.save file, flattened to dotted names, in pickle order. */
     public static Map<String, EncodedTensor> readStateDict(Path file) {
+        return MessageText.oneLine(() -> readStateDictChecked(file));
+    }
+
+    private static Map<String, EncodedTensor> readStateDictChecked(Path file) {
         if (FileRegions.size(file) == 0) throw BadInputException.inFile(file, "empty file");
         if (isLegacy(ModelLoader.magic(file, 262))) {
             throw new UnsupportedModelException(file + ": legacy (pre-1.6, non-zip) torch.save format; re-save it with "
@@ -235,9 +244,16 @@ public final class PyTorchReader implements CheckpointReader {
             if (t.offset() < 0 || (numel > 0 && last >= elements)) {
                 throw BadInputException.inFile(file, "tensor " + name + " reaches past its storage (" + elements + " elements)");
             }
-            if (numel * es > Integer.MAX_VALUE) throw new UnsupportedModelException(file + ": tensor " + name + " exceeds 2 GiB");
+            // numel × element size can overflow where strides of 0 let a huge view fit a small storage
+            if (numel > Integer.MAX_VALUE / es) throw new UnsupportedModelException(file + ": tensor " + name + " exceeds 2 GiB");
             ByteBuffer src = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
             if (isContiguous(size, stride)) return Tensor.of(dtype, size, src.slice((int) (t.offset() * es), (int) (numel * es)));
+            // A non-contiguous view is copied. One with more elements than its storage repeats elements (stride 0,
+            // an expanded tensor): a few bytes of file could ask for gigabytes of copy, and state dicts never hold one.
+            if (numel > elements) {
+                throw new UnsupportedModelException(file + ": tensor " + name + " is an expanded view (" + numel
+                        + " elements over a storage of " + elements + "); save a contiguous copy (tensor.contiguous())");
+            }
             ByteBuffer dst = ByteBuffer.allocate((int) (numel * es)).order(ByteOrder.LITTLE_ENDIAN);
             long[] idx = new long[size.length];
             byte[] one = new byte[es];

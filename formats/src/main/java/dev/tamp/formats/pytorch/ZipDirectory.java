@@ -24,6 +24,9 @@ final class ZipDirectory {
 
     private static final int EOCD = 0x06054b50, EOCD64 = 0x06064b50, LOCATOR64 = 0x07064b50, CENTRAL = 0x02014b50, LOCAL = 0x04034b50;
 
+    /** The largest expansion deflate can achieve (258-byte matches coded in as little as about two bits). */
+    static final long MAX_DEFLATE_RATIO = 1032;
+
     private final Path file;
     private final FileChannel ch;
     private final Map<String, Entry> entries;
@@ -110,6 +113,12 @@ final class ZipDirectory {
         if (e.method() != 8) throw new UnsupportedModelException(file + ": zip entry " + e.name() + " uses compression method " + e.method());
         if (e.size() > limit || e.size() > Integer.MAX_VALUE - 8) {
             throw BadInputException.inFile(file, "zip entry " + e.name() + " inflates to " + e.size() + " bytes, more than allowed");
+        }
+        // deflate expands at most ~1032:1, so a declared size beyond that is a lie; checking it keeps a few bytes
+        // of directory from making us allocate gigabytes before inflating fails
+        if (e.size() > MAX_DEFLATE_RATIO * e.compressedSize() + 64) {
+            throw BadInputException.inFile(file, "zip entry " + e.name() + " declares " + e.size() + " bytes, more than its "
+                    + e.compressedSize() + " deflated bytes can hold (corrupt)");
         }
         ByteBuffer in = FileRegions.map(file, ch, e.dataOffset(), e.compressedSize());
         byte[] out = new byte[(int) e.size()];

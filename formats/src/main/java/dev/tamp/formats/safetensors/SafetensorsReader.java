@@ -15,6 +15,7 @@ import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
 import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.MessageText;
 import dev.tamp.formats.HfConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,6 +61,10 @@ public final class SafetensorsReader implements CheckpointReader {
 
     @Override
     public Model read(Path path, Progress progress) {
+        return MessageText.oneLine(() -> readModel(path, progress));
+    }
+
+    private Model readModel(Path path, Progress progress) {
         Map<String, Object> config = new LinkedHashMap<>();
         Map<String, EncodedTensor> weights = new LinkedHashMap<>();
         byte[] tokenizer = null;

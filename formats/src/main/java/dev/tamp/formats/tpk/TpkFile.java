@@ -32,7 +32,8 @@ public final class TpkFile {
             if (!n.isObject()) throw BadInputException.inFile(path, "corrupt .tpk: metadata is not a JSON object");
             this.metadata = (ObjectNode) n;
         } catch (IOException e) {
-            throw BadInputException.inFile(path, "corrupt .tpk: metadata is not JSON: " + e.getMessage(), e);
+            throw BadInputException.inFile(path, "corrupt .tpk: metadata is not JSON: "
+                    + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
         }
     }
 
@@ -56,6 +57,7 @@ public final class TpkFile {
             if (byName.put(e.name(), e) != null) throw BadInputException.inFile(path, "corrupt .tpk: duplicate entry " + e.name());
         }
         JsonNode enc = metadata.path(TpkWriter.ENCODINGS_KEY);
+        EncodingChecks.parameters(path, enc);
         Map<String, EncodedTensor> tensors = new LinkedHashMap<>();
         Map<String, byte[]> blobs = new LinkedHashMap<>();
         for (TpkEntry e : entries) {
@@ -64,7 +66,13 @@ public final class TpkFile {
                 e.data().duplicate().get(b);
                 blobs.put(e.name().substring(TpkWriter.BLOB_PREFIX.length()), b);
             } else if (!e.derived()) {
-                tensors.put(e.name(), TensorEntries.decode(path, e.name(), byName, enc));
+                EncodedTensor t;
+                try {
+                    t = TensorEntries.decode(path, e.name(), byName, enc);
+                } catch (ArithmeticException x) {
+                    throw BadInputException.inFile(path, "corrupt .tpk: tensor " + e.name() + " declares an impossible size");
+                }
+                tensors.put(e.name(), EncodingChecks.consistent(path, e.name(), t));
             }
         }
         return new TpkContents(tensors, blobs, metadata());

@@ -2,6 +2,7 @@ package dev.tamp.formats.tpk;
 
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.MessageText;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -26,6 +27,10 @@ public final class TpkReader {
     private TpkReader() {}
 
     public static TpkFile open(Path path) {
+        return MessageText.oneLine(() -> openChecked(path));
+    }
+
+    private static TpkFile openChecked(Path path) {
         long size = FileRegions.size(path);
         if (size == 0) throw BadInputException.inFile(path, "empty file");
         if (size < TpkFormat.HEADER_BYTES + TpkFormat.FOOTER_BYTES) {
