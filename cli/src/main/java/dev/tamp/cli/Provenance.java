@@ -21,8 +21,25 @@ import java.util.stream.Stream;
 public final class Provenance {
     private Provenance() {}
 
+    /** Set while a recipe runs a step: "recipe-name#step", recorded with every step the command writes. */
+    private static final ThreadLocal<String> RECIPE_STEP = new ThreadLocal<>();
+
     public static ProvenanceStep step(String name, Map<String, String> options) {
-        return new ProvenanceStep(name, options, Version.PRODUCER);
+        String recipe = RECIPE_STEP.get();
+        if (recipe == null) return new ProvenanceStep(name, options, Version.PRODUCER);
+        Map<String, String> o = new LinkedHashMap<>(options);
+        o.put("recipe", recipe);
+        return new ProvenanceStep(name, o, Version.PRODUCER);
+    }
+
+    /** Runs {@code body} with its provenance steps marked as step {@code index} of the named recipe. */
+    public static <T> T inRecipe(String recipe, int index, java.util.function.Supplier<T> body) {
+        RECIPE_STEP.set(recipe + "#" + index);
+        try {
+            return body.get();
+        } finally {
+            RECIPE_STEP.remove();
+        }
     }
 
     /**
@@ -35,7 +52,7 @@ public final class Provenance {
         o.put("file", path.getFileName().toString());
         o.put("format", m.format().id());
         o.put("sha256", sha256(path));
-        return m.withStep(step("source", o));
+        return m.withStep(new ProvenanceStep("source", o, Version.PRODUCER));
     }
 
     /** SHA-256 of a file, or of a directory's regular files (sorted by relative path, names included). */
