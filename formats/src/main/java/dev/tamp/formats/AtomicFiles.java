@@ -14,8 +14,28 @@ import java.nio.file.StandardOpenOption;
  * Writes an output file so that readers never see half of it: the bytes go to a temporary file in the
  * target's directory, are forced to disk, and the temporary file is renamed over the target. On any failure
  * the temporary file is removed and the target is left as it was.
+ *
+ * <p>A process stopped by a signal (Ctrl-C, SIGTERM, a CI timeout) removes its unfinished temporary files in a
+ * shutdown hook. Only SIGKILL can leave one behind: a hidden {@code .<name>.<random>.tmp} beside the target,
+ * never a partial target.
  */
 public final class AtomicFiles {
+    private static final java.util.Set<Path> IN_PROGRESS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::removeUnfinished, "tamp-unfinished-outputs"));
+    }
+
+    private static void removeUnfinished() {
+        for (Path p : IN_PROGRESS) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // the process is ending; nothing better to do
+            }
+        }
+    }
+
     /** Produces the content into the given stream. */
     public interface Writer {
         void write(Path tmp) throws IOException;
@@ -27,9 +47,12 @@ public final class AtomicFiles {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Path tmp = null;
+        Path registered = null;
         try {
             Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            registered = tmp;
+            IN_PROGRESS.add(tmp);
             writer.write(tmp);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
@@ -43,6 +66,7 @@ public final class AtomicFiles {
         } catch (IOException e) {
             throw BadInputException.inFile(target, "cannot write: " + e.getMessage(), e);
         } finally {
+            if (registered != null) IN_PROGRESS.remove(registered);
             if (tmp != null) {
                 try {
                     Files.deleteIfExists(tmp);
