@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {InspectCommand.class, ConvertCommand.class, RunCommand.class, CalibrateCommand.class, EvalCommand.class,
                 QuantizeCommand.class, CompotCommand.class, PruneCommand.class, MxCommand.class, MxSliceCommand.class,
                 VerifyCommand.class, RecipeCommand.class,
-                CommandLine.HelpCommand.class},
+                CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
         footer = {"", "Exit codes: 0 ok, 1 verification threshold not met, 2 bad usage or input, "
                 + "3 unsupported model or op, 4 internal error.",
                 "", "Examples:", "  tamp inspect minilm", "  tamp inspect model.safetensors --json",

@@ -8,6 +8,8 @@ import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.runtime.calib.CalibrationStats;
 import dev.tamp.runtime.calib.StatsFile;
 import dev.tamp.runtime.exec.Backend;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tamp.core.json.Json;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import dev.tamp.cli.support.RuntimeOptions;
@@ -28,7 +30,7 @@ import picocli.CommandLine.Spec;
 public final class CalibrateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL") String model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "STATS") Path output;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "STATS", description = "The statistics file to write (read by quantize/compot/prune --stats).") Path output;
 
     @Option(names = "--data", paramLabel = "FILE|DIR", description = "Calibration text instead of the bundled corpora.")
     Path data;
@@ -39,10 +41,13 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--seq-len", defaultValue = "128", description = "Max tokens per sample (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "Seeds the sample of calibration texts (default: ${DEFAULT-VALUE}).") long seed;
 
     @Option(names = "--no-gram", description = "Skip the XᵀX matrices (only AWQ/SmoothQuant/Wanda statistics).")
     boolean noGram;
+
+    @Option(names = "--json", description = "Print {output, linear_inputs, tokens, samples} as one JSON document on stdout.")
+    boolean json;
 
     @Mixin RuntimeOptions rt;
 
@@ -57,6 +62,15 @@ public final class CalibrateCommand implements Callable<Integer> {
         stats.info().put("model_sha256", lm.model.provenance().isEmpty() ? "" : lm.model.provenance().get(0).options().getOrDefault("sha256", ""));
         StatsFile.write(output, stats);
         progress.info("wrote " + output + " (" + stats.byInput().size() + " linear inputs, " + stats.info().get("tokens") + " tokens)");
+        if (json) {
+            ObjectNode o = Json.object();
+            o.put("output", output.toString());
+            o.put("linear_inputs", stats.byInput().size());
+            o.put("tokens", Long.parseLong(stats.info().getOrDefault("tokens", "0")));
+            o.put("samples", samples);
+            spec.commandLine().getOut().println(Json.pretty(o));
+            spec.commandLine().getOut().flush();
+        }
         return 0;
     }
 }

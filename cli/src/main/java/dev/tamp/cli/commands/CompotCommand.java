@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
 public final class CompotCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL") String model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "The pack to write (atomically: a temporary file renamed into place).") Path output;
 
     @Option(names = "--ratio", required = true, description = "Stored bytes / dense float32 bytes of the compressed layers, in (0, 1].")
     double ratio;

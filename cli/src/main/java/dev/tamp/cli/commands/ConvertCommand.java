@@ -1,7 +1,9 @@
 package dev.tamp.cli.commands;
 
 import dev.tamp.cli.Provenance;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.core.ir.Model;
+import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.formats.ModelLoader;
 import dev.tamp.formats.TpkModelWriter;
@@ -26,6 +28,9 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "Output pack.")
     Path output;
 
+    @Option(names = "--json", description = "Print {output, source_format, tensors, bytes} as one JSON document on stdout.")
+    boolean json;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -33,9 +38,19 @@ public final class ConvertCommand implements Callable<Integer> {
         Path path = ModelLoader.resolve(model);
         StderrProgress progress = StderrProgress.forStderr();
         Model m = ModelLoader.load(path, progress);
+        String sourceFormat = m.format().id();
         m = Provenance.recordSource(m, path).withStep(Provenance.step("convert", Map.of()));
         TpkModelWriter.write(m, output);
         progress.info("wrote " + output + " (" + m.weights().size() + " tensors)");
+        if (json) {
+            ObjectNode o = Json.object();
+            o.put("output", output.toString());
+            o.put("source_format", sourceFormat);
+            o.put("tensors", m.weights().size());
+            o.put("bytes", output.toFile().length());
+            spec.commandLine().getOut().println(Json.pretty(o));
+            spec.commandLine().getOut().flush();
+        }
         return 0;
     }
 }

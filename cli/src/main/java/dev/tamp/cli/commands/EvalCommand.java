@@ -52,7 +52,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seq-len", defaultValue = "64", description = "Decoder: tokens per sequence (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "Seeds the held-out sample and decoder sampling (default: ${DEFAULT-VALUE}).") long seed;
 
     @Option(names = "--json", description = "Print one JSON document {\"metrics\": {...}}.") boolean json;
 

@@ -32,9 +32,9 @@ import picocli.CommandLine.Spec;
 public final class MxCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL") String model;
 
-    @Option(names = "--format", required = true, converter = MxFormatConverter.class, paramLabel = "FORMAT") MxFormat format;
+    @Option(names = "--format", required = true, converter = MxFormatConverter.class, paramLabel = "FORMAT", description = "mxint8, mxfp8 (e4m3), mxfp8-e5m2, mxfp6 (e3m2), mxfp6-e2m3, mxfp4, mxint6 or mxint4.") MxFormat format;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "The pack to write (atomically: a temporary file renamed into place).") Path output;
 
     @Option(names = "--block-size", defaultValue = "32", description = "Values per shared scale (default: ${DEFAULT-VALUE}).")
     int blockSize;

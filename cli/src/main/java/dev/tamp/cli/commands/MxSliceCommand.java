@@ -27,11 +27,11 @@ import picocli.CommandLine.Spec;
 public final class MxSliceCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ANCHOR.tpk") String anchor;
 
-    @Option(names = "--to", required = true, converter = MxFormatConverter.class, paramLabel = "FORMAT") MxFormat to;
+    @Option(names = "--to", required = true, converter = MxFormatConverter.class, paramLabel = "FORMAT", description = "The lower MX format: mxint6 or mxint4 from an MXINT8 anchor; mxfp6, mxfp6-e2m3 or mxfp4 from an MXFP8 anchor.") MxFormat to;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "The pack to write (atomically: a temporary file renamed into place).") Path output;
 
-    @Option(names = "--json") boolean json;
+    @Option(names = "--json", description = "Print the report as one JSON document on stdout.") boolean json;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 

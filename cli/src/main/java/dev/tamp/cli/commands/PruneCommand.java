@@ -46,7 +46,7 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Option(names = "--method", required = true, description = "magnitude, wanda or sparsegpt.") Method method;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "The pack to write (atomically: a temporary file renamed into place).") Path output;
 
     @Option(names = "--pattern", defaultValue = "2:4", paramLabel = "N:M",
             description = "Keep N of every M consecutive input channels (default: ${DEFAULT-VALUE}); patterns keeping more than "
@@ -82,7 +82,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--seq-len", defaultValue = "128", description = "Max tokens per calibration sample (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "Seeds the calibration sample (default: ${DEFAULT-VALUE}).") long seed;
 
     @Mixin RuntimeOptions rt;
 

@@ -55,7 +55,7 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = "--method", required = true, description = "rtn, smoothquant or awq.") Method method;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "The pack to write (atomically: a temporary file renamed into place).") Path output;
 
     @Option(names = "--bits", description = "4 or 8 (default: 8 for rtn and smoothquant, 4 for awq).") Integer bits;
 

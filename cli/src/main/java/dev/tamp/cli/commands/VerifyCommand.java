@@ -67,7 +67,7 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--seq-len", defaultValue = "64", description = "Decoder: tokens per sequence (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "Seeds the held-out sample and decoder sampling (default: ${DEFAULT-VALUE}).") long seed;
 
     @Option(names = "--min-cosine", description = "Fail when the mean embedding cosine to the reference is below this.") Double minCosine;
 
