@@ -10,6 +10,8 @@
 #                                 COMPOT pack's batch-1/32 latency decoded at load vs run as two products
 #   scripts/bench.sh compot-table [pairs] [sentences]  SVD, whitened SVD, COMPOT, COMPOT + global allocation at ratios
 #                                 0.8/0.6/0.5 on MiniLM and BGE, measured with `tamp eval --reference` (an hour; not in "all")
+#   scripts/bench.sh bigmodel [layers]  a generated Llama safetensors checkpoint (hidden 2048, 14 layers: 3.0 GB F32) converted,
+#                                 RTN-INT8'd and MXFP4'd with -Xmx1g: wall s and peak RSS vs the limit 2 x largest tensor + 512 MB
 #   scripts/bench.sh quant-table [pairs] [sentences]   RTN-W8, SmoothQuant W8A8, RTN-W4 g128, AWQ-W4 g128 on MiniLM and BGE,
 #                                 each measured with `tamp eval --reference` (minutes; not in "all")
 set -euo pipefail
@@ -104,4 +106,22 @@ if [ "$what" = compot-table ]; then
       done
     done
   done
+fi
+if [ "$what" = all ] || [ "$what" = bigmodel ]; then
+  mvn -B -q -pl cli package -DskipTests >&2
+  out="$root/target/bench-big"; mkdir -p "$out"
+  layers="${2:-14}"
+  ckpt="$out/llama-2048x$layers"
+  if [ ! -f "$ckpt/model.safetensors" ]; then
+    java -cp "cli/target/test-classes" dev.tamp.cli.bench.LlamaCheckpointGenerator "$ckpt" 2048 5632 "$layers" 16 4 32000 >&2
+  fi
+  largest=$((32000 * 2048 * 4))
+  python3 -c "import json,sys; print(json.dumps({'bench': 'bigmodel-checkpoint', 'bytes': int(sys.argv[1]), 'largest_tensor_mb': round(int(sys.argv[2]) / 2**20), 'rss_limit_mb': round((2 * int(sys.argv[2]) + (512 << 20)) / 2**20), 'heap': '-Xmx1g'}))" \
+    "$(stat -c %s "$ckpt/model.safetensors")" "$largest"
+  export TAMP_JAVA_OPTS="-Xmx1g"
+  timed bigmodel-convert ./tamp convert "$ckpt" -o "$out/big.tpk"
+  timed bigmodel-rtn-int8 ./tamp quantize "$ckpt" --method rtn --bits 8 -o "$out/big-rtn8.tpk"
+  timed bigmodel-mxfp4 ./tamp mx "$ckpt" --format mxfp4 -o "$out/big-mxfp4.tpk"
+  unset TAMP_JAVA_OPTS
+  rm -f "$out"/big*.tpk
 fi

@@ -53,6 +53,7 @@ public final class AtomicFiles {
             tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
             registered = tmp;
             IN_PROGRESS.add(tmp);
+            readableByAll(tmp);
             writer.write(tmp);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
@@ -74,6 +75,34 @@ public final class AtomicFiles {
                     // best effort: the failure being reported matters more
                 }
             }
+        }
+    }
+
+    /**
+     * A scratch file beside {@code target} (same file system, hidden name), removed at shutdown like an
+     * unfinished output; the caller removes it with {@link #discard} when done.
+     */
+    public static Path temporaryBeside(Path target, String purpose) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + "." + purpose + ".", ".tmp");
+        IN_PROGRESS.add(tmp);
+        return tmp;
+    }
+
+    /** Removes a scratch file made by {@link #temporaryBeside}. */
+    public static void discard(Path scratch) {
+        IN_PROGRESS.remove(scratch);
+        try {
+            Files.deleteIfExists(scratch);
+        } catch (IOException ignored) {
+            // a leftover hidden scratch file is harmless; the output's fate matters more
+        }
+    }
+
+    /** Temporary files are created owner-only; an output is an ordinary file (rw-r--r--) once renamed into place. */
+    private static void readableByAll(Path tmp) throws IOException {
+        if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         }
     }
 

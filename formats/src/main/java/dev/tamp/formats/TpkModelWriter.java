@@ -2,6 +2,7 @@ package dev.tamp.formats;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.core.Version;
+import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.ir.ProvenanceStep;
 import dev.tamp.core.json.Json;
@@ -24,10 +25,23 @@ public final class TpkModelWriter {
     private TpkModelWriter() {}
 
     public static void write(Model model, Path out) {
+        TpkWriter.write(out, new TpkContents(model.weights(), blobs(model), metadata(model)));
+    }
+
+    /**
+     * Writes {@code model}'s description, graph and provenance with weights produced one at a time (in the
+     * order given; see {@link TpkWriter#writeStreaming}). Same bytes as {@link #write(Model, Path)} of the model
+     * holding those weights.
+     */
+    public static void writeStreaming(Model model, Iterable<Map.Entry<String, EncodedTensor>> weights, Path out) {
+        TpkWriter.writeStreaming(out, weights, blobs(model), metadata(model));
+    }
+
+    private static Map<String, byte[]> blobs(Model model) {
         Map<String, byte[]> blobs = new LinkedHashMap<>();
         if (model.graph() != null) blobs.put(GRAPH_BLOB, OnnxGraphCodec.toBytes(model.graph(), model.opsets()));
         if (model.tokenizerJson() != null) blobs.put(TOKENIZER_BLOB, model.tokenizerJson());
-        TpkWriter.write(out, new TpkContents(model.weights(), blobs, metadata(model)));
+        return blobs;
     }
 
     static ObjectNode metadata(Model model) {

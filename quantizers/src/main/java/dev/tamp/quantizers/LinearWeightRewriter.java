@@ -10,9 +10,11 @@ import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The loop every weight-only method shares: for each selected linear weight (tensor by tensor, so only one
@@ -23,7 +25,8 @@ public final class LinearWeightRewriter {
     public interface Encoding {
         EncodedTensor encode(DenseWeight w, LinearWeights.Target target);
 
-        float[] decode(EncodedTensor e);
+        /** Decodes row r of {@code e}'s [N][K] view into out[0..K). */
+        void decodeRow(EncodedTensor e, int row, float[] out);
     }
 
     private LinearWeightRewriter() {}
@@ -35,32 +38,91 @@ public final class LinearWeightRewriter {
         progress.begin(stage, targets.size());
         int done = 0;
         for (LinearWeights.Target t : targets) {
-            EncodedTensor w = weights.get(t.weight());
-            if (w instanceof LowRankWeight || w instanceof DictionaryWeight) {
-                EncodedTensor q = encodeFactors(model, t, w, enc);
-                float[] before = WeightDecoders.decode(t.weight(), w), after = WeightDecoders.decode(t.weight(), q);
-                rows.add(new QuantReport.Row(t.weight(), t.node(), q.describe(), WeightError.relative(before, after),
-                        q.numel(), w.storageBytes(), q.storageBytes(), "factors quantized"));
-                weights.put(t.weight(), q);
-                progress.update(++done, t.node());
-                continue;
-            }
-            if (!(w instanceof DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) {
-                throw new UnsupportedModelException("weight " + t.weight() + " is " + w.describe() + "; " + method + " needs a float weight");
-            }
-            EncodedTensor q;
-            try {
-                q = enc.encode(d, t);
-            } catch (BadInputException | IllegalArgumentException e) {
-                throw new BadInputException(model.source() + ": weight " + t.weight() + ": " + e.getMessage(), e);
-            }
-            rows.add(new QuantReport.Row(t.weight(), t.node(), q.describe(), WeightError.relative(rowsOf(d, t.kAxis()), enc.decode(q)),
-                    q.numel(), d.storageBytes(), q.storageBytes(), null));
-            weights.put(t.weight(), q);
+            weights.put(t.weight(), encodeOne(model, t, weights.get(t.weight()), method, enc, rows));
             progress.update(++done, t.node());
         }
         progress.end();
         return new QuantReport(model.withWeights(weights), method, rows);
+    }
+
+    /**
+     * The same rewrite, done while the output is written: iterating {@link Streamed#weights()} (once, in the
+     * model's weight order) reads each weight with {@code read}, encodes it if it is selected, and hands it on;
+     * nothing is kept, so memory holds one layer. The report's rows fill in as the iteration goes; its model is
+     * the input model.
+     */
+    public static Streamed stream(Model model, List<String> ignore, String method, String stage, Progress progress, Encoding enc,
+                                  Function<String, EncodedTensor> read) {
+        Map<String, LinearWeights.Target> targets = new LinkedHashMap<>();
+        for (LinearWeights.Target t : LinearWeights.select(model, ignore)) targets.put(t.weight(), t);
+        List<QuantReport.Row> rows = new ArrayList<>();
+        Iterable<Map.Entry<String, EncodedTensor>> weights = () -> new Iterator<>() {
+            private final Iterator<String> names = model.weights().keySet().iterator();
+            private int done;
+            private boolean started, ended;
+
+            @Override public boolean hasNext() {
+                boolean more = names.hasNext();
+                if (!more && started && !ended) {
+                    ended = true;
+                    progress.end();
+                }
+                return more;
+            }
+
+            @Override public Map.Entry<String, EncodedTensor> next() {
+                String name = names.next();
+                if (!started) {
+                    started = true;
+                    progress.begin(stage, targets.size());
+                }
+                EncodedTensor w = read.apply(name);
+                LinearWeights.Target t = targets.get(name);
+                if (t == null) return Map.entry(name, w);
+                EncodedTensor q = encodeOne(model, t, w, method, enc, rows);
+                progress.update(++done, t.node());
+                return Map.entry(name, q);
+            }
+        };
+        List<String> order = new ArrayList<>(targets.keySet());
+        return new Streamed(weights, () -> {
+            List<QuantReport.Row> sorted = new ArrayList<>(rows);
+            sorted.sort(java.util.Comparator.comparingInt(r -> order.indexOf(r.weight())));
+            return new QuantReport(model, method, sorted);
+        });
+    }
+
+    /**
+     * A streamed rewrite: the weights to iterate once, and (after that) the report, its rows in the same
+     * order as {@link #rewrite}'s.
+     */
+    public record Streamed(Iterable<Map.Entry<String, EncodedTensor>> weights, java.util.function.Supplier<QuantReport> reportAfterWrite) {
+        public QuantReport report() { return reportAfterWrite.get(); }
+    }
+
+    private static EncodedTensor encodeOne(Model model, LinearWeights.Target t, EncodedTensor w, String method, Encoding enc,
+                                           List<QuantReport.Row> rows) {
+        if (w instanceof LowRankWeight || w instanceof DictionaryWeight) {
+            EncodedTensor q = encodeFactors(model, t, w, enc);
+            float[] before = WeightDecoders.decode(t.weight(), w), after = WeightDecoders.decode(t.weight(), q);
+            rows.add(new QuantReport.Row(t.weight(), t.node(), q.describe(), WeightError.relative(before, after),
+                    q.numel(), w.storageBytes(), q.storageBytes(), "factors quantized"));
+            return q;
+        }
+        if (!(w instanceof DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) {
+            throw new UnsupportedModelException("weight " + t.weight() + " is " + w.describe() + "; " + method + " needs a float weight");
+        }
+        EncodedTensor q;
+        try {
+            q = enc.encode(d, t);
+        } catch (BadInputException | IllegalArgumentException e) {
+            throw new BadInputException(model.source() + ": weight " + t.weight() + ": " + e.getMessage(), e);
+        }
+        EncodedTensor encoded = q;
+        double error = WeightError.relative(d.tensor(), t.kAxis(), (r, out) -> enc.decodeRow(encoded, r, out));
+        rows.add(new QuantReport.Row(t.weight(), t.node(), q.describe(), error,
+                q.numel(), d.storageBytes(), q.storageBytes(), null));
+        return q;
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.formats.ModelLoader;
 import dev.tamp.formats.TpkModelWriter;
+import dev.tamp.formats.WeightReader;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -39,8 +40,13 @@ public final class ConvertCommand implements Callable<Integer> {
         StderrProgress progress = StderrProgress.forStderr();
         Model m = ModelLoader.load(path, progress);
         String sourceFormat = m.format().id();
+        Model loaded = m;
         m = Provenance.recordSource(m, path).withStep(Provenance.step("convert", Map.of()));
-        TpkModelWriter.write(m, output);
+        // streamed: each tensor is read and written in turn, so memory holds one tensor
+        java.util.function.Function<String, dev.tamp.core.encoding.EncodedTensor> read = WeightReader.of(loaded, path);
+        Iterable<Map.Entry<String, dev.tamp.core.encoding.EncodedTensor>> weights = () -> loaded.weights().keySet().stream()
+                .map(name -> Map.entry(name, read.apply(name))).iterator();
+        TpkModelWriter.writeStreaming(m, weights, output);
         progress.info("wrote " + output + " (" + m.weights().size() + " tensors)");
         if (json) {
             ObjectNode o = Json.object();

@@ -7,6 +7,8 @@ import dev.tamp.cli.Provenance;
 import dev.tamp.core.encoding.MxFormat;
 import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.formats.TpkModelWriter;
+import dev.tamp.formats.WeightReader;
+import dev.tamp.quantizers.LinearWeightRewriter;
 import dev.tamp.formats.codec.ScaleRule;
 import dev.tamp.quantizers.mx.MxOptions;
 import dev.tamp.quantizers.mx.MxQuantizer;
@@ -52,15 +54,17 @@ public final class MxCommand implements Callable<Integer> {
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, null, progress);
-        QuantReport r = MxQuantizer.quantize(lm.model, new MxOptions(format, blockSize, scaleRule, ignore.patterns), progress);
+        // streamed: each weight is read, quantized and written in turn, so memory holds one layer
+        LinearWeightRewriter.Streamed streamed = MxQuantizer.stream(lm.model, new MxOptions(format, blockSize, scaleRule, ignore.patterns),
+                progress, WeightReader.of(lm.model, lm.path));
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("format", format.cliName());
         opts.put("block_size", Integer.toString(blockSize));
         opts.put("mx_scale", scaleRule.name().toLowerCase());
         opts.put("mx_rounding", "rne");
         opts.put("ignore", String.join(",", ignore.patterns));
-        TpkModelWriter.write(r.model().withStep(Provenance.step("mx", opts)), output);
-        QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
+        TpkModelWriter.writeStreaming(lm.model.withStep(Provenance.step("mx", opts)), streamed.weights(), output);
+        QuantReportPrinter.print(streamed.report(), output.toString(), json, spec.commandLine().getOut());
         return 0;
     }
 }

@@ -17,6 +17,8 @@ import dev.tamp.quantizers.awq.AwqQuantizer;
 import dev.tamp.runtime.calib.CalibrationSource;
 import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.formats.TpkModelWriter;
+import dev.tamp.formats.WeightReader;
+import dev.tamp.quantizers.LinearWeightRewriter;
 import dev.tamp.quantizers.QuantReport;
 import dev.tamp.quantizers.rtn.RtnOptions;
 import dev.tamp.quantizers.rtn.RtnQuantizer;
@@ -113,15 +115,16 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, null, progress);
-        QuantReport r = RtnQuantizer.quantize(lm.model, o, progress);
+        // streamed: each weight is read, quantized and written in turn, so memory holds one layer
+        LinearWeightRewriter.Streamed streamed = RtnQuantizer.stream(lm.model, o, progress, WeightReader.of(lm.model, lm.path));
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("method", "rtn");
         opts.put("bits", Integer.toString(bits));
         opts.put("group", Integer.toString(group));
         opts.put("symmetric", Boolean.toString(symmetric));
         opts.put("ignore", String.join(",", ignore.patterns));
-        TpkModelWriter.write(r.model().withStep(Provenance.step("quantize", opts)), output);
-        QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
+        TpkModelWriter.writeStreaming(lm.model.withStep(Provenance.step("quantize", opts)), streamed.weights(), output);
+        QuantReportPrinter.print(streamed.report(), output.toString(), json, spec.commandLine().getOut());
         return 0;
     }
 

@@ -72,7 +72,7 @@ public final class SafetensorsReader implements CheckpointReader {
             Path cfg = path.resolve("config.json");
             if (!Files.isRegularFile(cfg)) throw BadInputException.inFile(path, "directory has no config.json");
             config.putAll(HfConfig.read(cfg));
-            readDirectory(path, weights, config);
+            readDirectory(path, weights, config, null);
             Path tok = path.resolve("tokenizer.json");
             try {
                 if (Files.isRegularFile(tok)) tokenizer = Files.readAllBytes(tok);
@@ -80,12 +80,29 @@ public final class SafetensorsReader implements CheckpointReader {
                 throw BadInputException.inFile(tok, "cannot read: " + e.getMessage(), e);
             }
         } else {
-            readFile(path, weights, config);
+            readFile(path, weights, config, null);
             Path cfg = path.toAbsolutePath().resolveSibling("config.json");
             if (Files.isRegularFile(cfg)) config.putAll(HfConfig.read(cfg));
         }
         String arch = HfConfig.architecture(config);
         return new Model(ModelFormat.SAFETENSORS, path.toString(), arch, null, weights, config, Map.of(), tokenizer, List.of());
+    }
+
+    /**
+     * Where each tensor of a checkpoint (file or directory) lies, validated as {@link #read} validates, so a
+     * caller can read tensors one at a time into memory instead of through the mapped model.
+     */
+    public static Map<String, TensorRegion> regions(Path path) {
+        return MessageText.oneLine(() -> {
+            Map<String, TensorRegion> regions = new LinkedHashMap<>();
+            Map<String, EncodedTensor> ignored = new LinkedHashMap<>();
+            if (Files.isDirectory(path)) {
+                readDirectory(path, ignored, new LinkedHashMap<>(), regions);
+            } else {
+                readFile(path, ignored, new LinkedHashMap<>(), regions);
+            }
+            return regions;
+        });
     }
 
     /** The shard files of a directory, in index order (or the single model file). */
@@ -137,17 +154,18 @@ public final class SafetensorsReader implements CheckpointReader {
         return out;
     }
 
-    private static void readDirectory(Path dir, Map<String, EncodedTensor> weights, Map<String, Object> config) {
+    private static void readDirectory(Path dir, Map<String, EncodedTensor> weights, Map<String, Object> config,
+                                      Map<String, TensorRegion> regions) {
         Path index = dir.resolve("model.safetensors.index.json");
         if (!Files.isRegularFile(index)) {
-            for (Path shard : shards(dir)) readFile(shard, weights, config);
+            for (Path shard : shards(dir)) readFile(shard, weights, config, regions);
             return;
         }
         // The index and the shards must agree: a tensor the index promises but no shard holds would
         // surface much later as a "missing weight"; one a shard holds but the index omits means a mixed-up set.
         for (Map.Entry<Path, List<String>> e : indexedShards(index, dir).entrySet()) {
             Map<String, EncodedTensor> fromShard = new LinkedHashMap<>();
-            readFile(e.getKey(), fromShard, config);
+            readFile(e.getKey(), fromShard, config, regions);
             for (String name : e.getValue()) {
                 if (!fromShard.containsKey(name)) {
                     throw BadInputException.inFile(index, "maps tensor " + name + " to " + e.getKey().getFileName() + ", which does not hold it");
@@ -175,7 +193,7 @@ public final class SafetensorsReader implements CheckpointReader {
      * Reads one file's tensors into {@code out} in file order (by data offset; names must not repeat across
      * shards) and its {@code __metadata__} into {@code config} as {@code metadata.<key>} strings.
      */
-    static void readFile(Path file, Map<String, EncodedTensor> out, Map<String, Object> config) {
+    static void readFile(Path file, Map<String, EncodedTensor> out, Map<String, Object> config, Map<String, TensorRegion> regions) {
         long size = FileRegions.size(file);
         if (size == 0) throw BadInputException.inFile(file, "empty file");
         if (size < 8) throw BadInputException.inFile(file, "truncated safetensors file (" + size + " bytes)");
@@ -222,6 +240,7 @@ public final class SafetensorsReader implements CheckpointReader {
             }
             for (Entry e : sorted) {
                 ByteBuffer b = FileRegions.map(file, ch, dataStart + e.begin(), e.end() - e.begin());
+                if (regions != null) regions.put(e.name(), new TensorRegion(file, dataStart + e.begin(), e.end() - e.begin(), e.dtype(), e.shape()));
                 if (out.put(e.name(), new DenseWeight(Tensor.of(e.dtype(), e.shape(), b))) != null) {
                     throw BadInputException.inFile(file, "tensor " + e.name() + " appears in more than one shard");
                 }

@@ -36,24 +36,83 @@ public final class TpkWriter {
     private TpkWriter() {}
 
     public static void write(Path out, TpkContents contents) {
-        List<TpkEntry> entries = new ArrayList<>();
-        ObjectNode encodings = Json.object();
-        for (Map.Entry<String, EncodedTensor> e : contents.tensors().entrySet()) {
-            if (e.getKey().contains("#") || e.getKey().startsWith(BLOB_PREFIX)) {
-                throw new IllegalArgumentException("tensor name " + e.getKey() + " uses a reserved character or prefix");
+        write(out, contents.tensors().entrySet(), contents.blobs(), contents.metadata(), false);
+    }
+
+    /**
+     * Writes tensors produced one at a time (e.g. read, quantized and dropped in turn): each tensor's planes
+     * go to a spill file beside the output as soon as it is produced, so memory holds one tensor, not the
+     * model. The bytes are identical to {@link #write(Path, TpkContents)} for the same tensors.
+     */
+    public static void writeStreaming(Path out, Iterable<Map.Entry<String, EncodedTensor>> tensors, Map<String, byte[]> blobs,
+                                      ObjectNode metadata) {
+        write(out, tensors, blobs, metadata, true);
+    }
+
+    private static void write(Path out, Iterable<Map.Entry<String, EncodedTensor>> tensors, Map<String, byte[]> blobs,
+                              ObjectNode metadata, boolean spill) {
+        AtomicFiles.write(out, tmp -> {
+            Path spillFile = spill ? AtomicFiles.temporaryBeside(out, "spill") : null;
+            try (FileChannel spillCh = spill ? FileChannel.open(spillFile, StandardOpenOption.READ, StandardOpenOption.WRITE) : null) {
+                List<Slot> slots = new ArrayList<>();
+                ObjectNode encodings = Json.object();
+                List<TpkEntry> one = new ArrayList<>();
+                for (Map.Entry<String, EncodedTensor> e : tensors) {
+                    if (e.getKey().contains("#") || e.getKey().startsWith(BLOB_PREFIX)) {
+                        throw new IllegalArgumentException("tensor name " + e.getKey() + " uses a reserved character or prefix");
+                    }
+                    one.clear();
+                    TensorEntries.encode(e.getKey(), e.getValue(), one, encodings, false);
+                    for (TpkEntry t : one) slots.add(spill ? Slot.spilled(t, spillCh) : Slot.inMemory(t));
+                }
+                for (Map.Entry<String, byte[]> b : blobs.entrySet()) {
+                    byte[] v = b.getValue();
+                    slots.add(Slot.inMemory(new TpkEntry(BLOB_PREFIX + b.getKey(), TpkFormat.denseTag(DType.U8), Layout.GENERIC.tag(),
+                            new long[] {v.length}, TpkFormat.SCALE_NONE, TpkFormat.AUX_NONE, 0, 0, 0,
+                            ByteBuffer.wrap(v), TpkEntry.empty(), TpkEntry.empty())));
+                }
+                ObjectNode meta = metadata == null ? Json.object() : metadata.deepCopy();
+                if (encodings.size() > 0) meta.set(ENCODINGS_KEY, encodings);
+                writeTo(tmp, slots, Json.canonicalBytes(meta), spillCh);
+            } finally {
+                if (spillFile != null) AtomicFiles.discard(spillFile);
             }
-            TensorEntries.encode(e.getKey(), e.getValue(), entries, encodings, false);
+        });
+    }
+
+    /** One plane: its size and CRC, and its bytes in memory or at a position of the spill file. */
+    private record Plane(long size, int crc, ByteBuffer memory, long spillPos) {
+        static final Plane NONE = new Plane(0, TpkWriter.crc(TpkEntry.empty()), TpkEntry.empty(), -1);
+    }
+
+    /** A table entry (its planes dropped once spilled) and its three planes. */
+    private record Slot(TpkEntry entry, Plane[] planes) {
+        static Slot inMemory(TpkEntry e) {
+            ByteBuffer[] b = TpkWriter.planes(e);
+            Plane[] p = new Plane[3];
+            for (int i = 0; i < 3; i++) p[i] = new Plane(b[i].remaining(), TpkWriter.crc(b[i]), b[i], -1);
+            return new Slot(e, p);
         }
-        for (Map.Entry<String, byte[]> b : contents.blobs().entrySet()) {
-            byte[] v = b.getValue();
-            entries.add(new TpkEntry(BLOB_PREFIX + b.getKey(), TpkFormat.denseTag(DType.U8), Layout.GENERIC.tag(),
-                    new long[] {v.length}, TpkFormat.SCALE_NONE, TpkFormat.AUX_NONE, 0, 0, 0,
-                    ByteBuffer.wrap(v), TpkEntry.empty(), TpkEntry.empty()));
+
+        static Slot spilled(TpkEntry e, FileChannel spill) throws IOException {
+            ByteBuffer[] b = TpkWriter.planes(e);
+            Plane[] p = new Plane[3];
+            for (int i = 0; i < 3; i++) {
+                if (b[i].remaining() == 0) {
+                    p[i] = Plane.NONE;
+                    continue;
+                }
+                long pos = spill.size();
+                int crc = TpkWriter.crc(b[i]);
+                long size = b[i].remaining();
+                ByteBuffer w = b[i].duplicate();
+                while (w.hasRemaining()) spill.write(w, pos + (size - w.remaining()));
+                p[i] = new Plane(size, crc, null, pos);
+            }
+            TpkEntry header = new TpkEntry(e.name(), e.format(), e.layout(), e.dims(), e.scaleType(), e.auxType(), e.flags(),
+                    e.blockSize(), e.blockAxis(), TpkEntry.empty(), TpkEntry.empty(), TpkEntry.empty());
+            return new Slot(header, p);
         }
-        ObjectNode meta = contents.metadata() == null ? Json.object() : contents.metadata().deepCopy();
-        if (encodings.size() > 0) meta.set(ENCODINGS_KEY, encodings);
-        byte[] metaBytes = Json.canonicalBytes(meta);
-        AtomicFiles.write(out, tmp -> writeTo(tmp, entries, metaBytes));
     }
 
     private static long align(long v, long a) {
@@ -64,8 +123,8 @@ public final class TpkWriter {
         return size >= TpkFormat.PAGE_ALIGN_MIN ? TpkFormat.PAGE : TpkFormat.ALIGN;
     }
 
-    private static void writeTo(Path tmp, List<TpkEntry> entries, byte[] metaBytes) throws IOException {
-        int n = entries.size();
+    private static void writeTo(Path tmp, List<Slot> slots, byte[] metaBytes, FileChannel spill) throws IOException {
+        int n = slots.size();
         // String pool
         ByteBuffer names;
         long[] nameOff = new long[n];
@@ -74,7 +133,7 @@ public final class TpkWriter {
             List<byte[]> enc = new ArrayList<>();
             long total = 0;
             for (int i = 0; i < n; i++) {
-                byte[] b = entries.get(i).name().getBytes(StandardCharsets.UTF_8);
+                byte[] b = slots.get(i).entry().name().getBytes(StandardCharsets.UTF_8);
                 enc.add(b);
                 nameOff[i] = total;
                 nameLen[i] = b.length;
@@ -90,9 +149,9 @@ public final class TpkWriter {
         long pos = dataOff;
         long[][] planeOff = new long[n][3];
         for (int i = 0; i < n; i++) {
-            ByteBuffer[] planes = planes(entries.get(i));
+            Plane[] planes = slots.get(i).planes();
             for (int p = 0; p < 3; p++) {
-                long size = planes[p].remaining();
+                long size = planes[p].size();
                 if (size == 0) continue;
                 pos = align(pos, planeAlign(size));
                 planeOff[i][p] = pos;
@@ -107,8 +166,8 @@ public final class TpkWriter {
 
         ByteBuffer table = ByteBuffer.allocate(n * TpkFormat.ENTRY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
-            TpkEntry e = entries.get(i);
-            ByteBuffer[] planes = planes(e);
+            TpkEntry e = slots.get(i).entry();
+            Plane[] planes = slots.get(i).planes();
             int base = i * TpkFormat.ENTRY_BYTES;
             table.putInt(base, (int) nameOff[i]);
             table.putInt(base + 4, nameLen[i]);
@@ -125,9 +184,9 @@ public final class TpkWriter {
             table.put(base + 53, (byte) 1);
             table.putShort(base + 54, (short) 0);
             for (int p = 0; p < 3; p++) {
-                table.putLong(base + 56 + 16 * p, planes[p].remaining() == 0 ? 0 : planeOff[i][p]);
-                table.putLong(base + 64 + 16 * p, planes[p].remaining());
-                table.putInt(base + 104 + 4 * p, crc(planes[p]));
+                table.putLong(base + 56 + 16 * p, planes[p].size() == 0 ? 0 : planeOff[i][p]);
+                table.putLong(base + 64 + 16 * p, planes[p].size());
+                table.putInt(base + 104 + 4 * p, planes[p].crc());
             }
             table.putInt(base + 116, 0xFFFFFFFF);
             table.putInt(base + 120, 0);
@@ -157,11 +216,15 @@ public final class TpkWriter {
             sink.write(header.duplicate().clear());
             sink.write(table.duplicate().clear());
             for (int i = 0; i < n; i++) {
-                ByteBuffer[] planes = planes(entries.get(i));
+                Plane[] planes = slots.get(i).planes();
                 for (int p = 0; p < 3; p++) {
-                    if (planes[p].remaining() == 0) continue;
+                    if (planes[p].size() == 0) continue;
                     sink.padTo(planeOff[i][p]);
-                    sink.write(planes[p].duplicate());
+                    if (planes[p].memory() != null) {
+                        sink.write(planes[p].memory().duplicate());
+                    } else {
+                        sink.copy(spill, planes[p].spillPos(), planes[p].size());
+                    }
                 }
             }
             sink.padTo(metaOff);
@@ -205,6 +268,19 @@ public final class TpkWriter {
             digest.update(b.duplicate());
             pos += b.remaining();
             while (b.hasRemaining()) ch.write(b);
+        }
+
+        /** Copies {@code size} bytes from {@code src} at {@code pos}, through a reused 1 MiB buffer. */
+        void copy(FileChannel src, long pos, long size) throws IOException {
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(1 << 20, size));
+            for (long done = 0; done < size; ) {
+                buf.clear().limit((int) Math.min(buf.capacity(), size - done));
+                int r = src.read(buf, pos + done);
+                if (r < 0) throw new IOException("spill file ended early");
+                done += r;
+                buf.flip();
+                write(buf);
+            }
         }
 
         void padTo(long target) throws IOException {

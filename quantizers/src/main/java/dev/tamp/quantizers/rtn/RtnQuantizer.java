@@ -15,14 +15,24 @@ public final class RtnQuantizer {
     private RtnQuantizer() {}
 
     public static QuantReport quantize(Model model, RtnOptions o, Progress progress) {
-        return LinearWeightRewriter.rewrite(model, o.ignore(), "rtn", "rtn int" + o.bits(), progress, new LinearWeightRewriter.Encoding() {
+        return LinearWeightRewriter.rewrite(model, o.ignore(), "rtn", "rtn int" + o.bits(), progress, encoding(o));
+    }
+
+    /** The same quantization, streamed while the output is written (see {@link LinearWeightRewriter#stream}). */
+    public static LinearWeightRewriter.Streamed stream(Model model, RtnOptions o, Progress progress,
+                                                       java.util.function.Function<String, EncodedTensor> read) {
+        return LinearWeightRewriter.stream(model, o.ignore(), "rtn", "rtn int" + o.bits(), progress, encoding(o), read);
+    }
+
+    private static LinearWeightRewriter.Encoding encoding(RtnOptions o) {
+        return new LinearWeightRewriter.Encoding() {
             @Override public EncodedTensor encode(DenseWeight w, LinearWeights.Target t) {
                 return IntGroupCodec.quantize(w.tensor(), t.kAxis(), o.bits(), o.symmetric(), o.groupSize());
             }
 
-            @Override public float[] decode(EncodedTensor e) {
-                return IntGroupCodec.dequantize((IntGroupedWeight) e);
+            @Override public void decodeRow(EncodedTensor e, int row, float[] out) {
+                IntGroupCodec.dequantizeRow((IntGroupedWeight) e, row, out, 0);
             }
-        });
+        };
     }
 }

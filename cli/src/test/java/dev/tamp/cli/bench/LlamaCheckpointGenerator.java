@@ -1,0 +1,108 @@
+package dev.tamp.cli.bench;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Writes a Hugging Face Llama checkpoint directory (config.json + model.safetensors, F32) of any size with
+ * seeded uniform weights (±1/√fan-in), streaming so that a checkpoint far larger than the heap can be made.
+ * For scale tests of the streamed conversions only: no accuracy claim rests on these weights.
+ *
+ * <p>{@code main(DIR, hidden, intermediate, layers, heads, kvHeads, vocab)}; prints the file size.
+ */
+public final class LlamaCheckpointGenerator {
+    public record Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab) {}
+
+    public static void main(String[] a) throws IOException {
+        Path dir = Path.of(a[0]);
+        Shape s = new Shape(Integer.parseInt(a[1]), Integer.parseInt(a[2]), Integer.parseInt(a[3]), Integer.parseInt(a[4]),
+                Integer.parseInt(a[5]), Integer.parseInt(a[6]));
+        long bytes = write(dir, s, 42);
+        System.out.println("{\"checkpoint\": \"" + dir + "\", \"bytes\": " + bytes + ", \"largest_tensor_bytes\": " + largestTensorBytes(s) + "}");
+    }
+
+    public static long largestTensorBytes(Shape s) {
+        long v = (long) s.vocab() * s.hidden();
+        long m = (long) s.intermediate() * s.hidden();
+        return 4 * Math.max(v, Math.max(m, (long) s.hidden() * s.hidden()));
+    }
+
+    /** Writes the checkpoint; returns the safetensors file's size. */
+    public static long write(Path dir, Shape s, long seed) throws IOException {
+        Files.createDirectories(dir);
+        int kv = s.hidden() / s.heads() * s.kvHeads();
+        Map<String, long[]> tensors = new LinkedHashMap<>();
+        tensors.put("model.embed_tokens.weight", new long[] {s.vocab(), s.hidden()});
+        for (int l = 0; l < s.layers(); l++) {
+            String p = "model.layers." + l + ".";
+            tensors.put(p + "input_layernorm.weight", new long[] {s.hidden()});
+            tensors.put(p + "self_attn.q_proj.weight", new long[] {s.hidden(), s.hidden()});
+            tensors.put(p + "self_attn.k_proj.weight", new long[] {kv, s.hidden()});
+            tensors.put(p + "self_attn.v_proj.weight", new long[] {kv, s.hidden()});
+            tensors.put(p + "self_attn.o_proj.weight", new long[] {s.hidden(), s.hidden()});
+            tensors.put(p + "post_attention_layernorm.weight", new long[] {s.hidden()});
+            tensors.put(p + "mlp.gate_proj.weight", new long[] {s.intermediate(), s.hidden()});
+            tensors.put(p + "mlp.up_proj.weight", new long[] {s.intermediate(), s.hidden()});
+            tensors.put(p + "mlp.down_proj.weight", new long[] {s.hidden(), s.intermediate()});
+        }
+        tensors.put("model.norm.weight", new long[] {s.hidden()});
+        tensors.put("lm_head.weight", new long[] {s.vocab(), s.hidden()});
+
+        StringBuilder h = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
+        long off = 0;
+        List<String> names = new ArrayList<>(tensors.keySet());
+        for (String n : names) {
+            long[] shape = tensors.get(n);
+            long len = 4L * (shape.length == 1 ? shape[0] : shape[0] * shape[1]);
+            h.append(",\"").append(n).append("\":{\"dtype\":\"F32\",\"shape\":[").append(shape[0]);
+            if (shape.length == 2) h.append(',').append(shape[1]);
+            h.append("],\"data_offsets\":[").append(off).append(',').append(off + len).append("]}");
+            off += len;
+        }
+        h.append('}');
+        while ((h.length() + 8) % 8 != 0) h.append(' ');
+        byte[] header = h.toString().getBytes(StandardCharsets.US_ASCII);
+        Path file = dir.resolve("model.safetensors");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            ch.write(len);
+            ch.write(ByteBuffer.wrap(header));
+            ByteBuffer buf = ByteBuffer.allocate(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
+            for (String n : names) {
+                long[] shape = tensors.get(n);
+                SplittableRandom r = new SplittableRandom(seed ^ n.hashCode());
+                long count = shape.length == 1 ? shape[0] : shape[0] * shape[1];
+                float bound = shape.length == 1 ? 0f : (float) (1 / Math.sqrt(shape[1]));
+                for (long i = 0; i < count; i++) {
+                    float v = shape.length == 1 ? 1f + 0.1f * (float) (r.nextDouble() - 0.5) : bound * (float) (2 * r.nextDouble() - 1);
+                    buf.putFloat(v);
+                    if (!buf.hasRemaining()) {
+                        buf.flip();
+                        while (buf.hasRemaining()) ch.write(buf);
+                        buf.clear();
+                    }
+                }
+            }
+            buf.flip();
+            while (buf.hasRemaining()) ch.write(buf);
+        }
+        String config = "{\"architectures\":[\"LlamaForCausalLM\"],\"model_type\":\"llama\",\"hidden_size\":" + s.hidden()
+                + ",\"intermediate_size\":" + s.intermediate() + ",\"num_hidden_layers\":" + s.layers() + ",\"num_attention_heads\":" + s.heads()
+                + ",\"num_key_value_heads\":" + s.kvHeads() + ",\"vocab_size\":" + s.vocab() + ",\"rms_norm_eps\":1e-5,"
+                + "\"max_position_embeddings\":2048,\"rope_theta\":10000.0,\"hidden_act\":\"silu\",\"tie_word_embeddings\":false,"
+                + "\"torch_dtype\":\"float32\"}";
+        Files.writeString(dir.resolve("config.json"), config);
+        return Files.size(file);
+    }
+}
