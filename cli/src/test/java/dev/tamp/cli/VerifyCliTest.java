@@ -32,8 +32,10 @@ class VerifyCliTest {
         JsonNode rep = Json.parse(ok.out());
         assertTrue(rep.get("passed").asBoolean());
         assertEquals(2, rep.get("backends").size());
+        assertTrue(rep.get("backends").has("java") && rep.get("backends").has("torch"), rep.toString());
+        assertEquals(rep.get("backends").get("java"), rep.get("metrics"), "metrics are the first backend's");
         for (JsonNode b : rep.get("backends")) {
-            for (String f : new String[] {"backend", "cosine_mean", "cosine_min", "recall_at_1", "ms_per_sentence", "peak_rss_mb"}) {
+            for (String f : new String[] {"cosine_mean", "cosine_min", "recall_at_1", "ms_per_sentence", "peak_rss_mb"}) {
                 assertTrue(b.has(f), "missing " + f + " in " + b);
             }
             assertTrue(b.get("cosine_mean").asDouble() > 0.995, b.toString());
@@ -53,11 +55,18 @@ class VerifyCliTest {
                 w.inputScale(), w.activationBits(), w.activationScale(), w.layout()));
         TpkModelWriter.write(m.withWeights(weights), bad);
         CliTest.Run fail = tamp("verify", bad.toString(), "--reference", "minilm", "--sentences", "32", "--pairs", "100",
-                "--min-cosine", "0.995", "--json");
+                "--min-cosine", "0.995", "--layers", "--json");
         assertEquals(1, fail.code(), fail.out() + fail.err());
         JsonNode frep = Json.parse(fail.out());
         assertFalse(frep.get("passed").asBoolean());
         assertTrue(frep.get("failures").get(0).asText().startsWith("mean cosine"), frep.toString());
+        // --layers points at the damaged layer: its product is all zeros, so its output is the bias alone (error ≈ 1);
+        // the layers before it are fine
+        JsonNode layers = frep.get("layers");
+        assertEquals(36 + 1, layers.size(), "every linear layer incl. the pooler: " + layers);
+        assertEquals(1.0, layers.get("/encoder/layer.0/output/dense/MatMul").asDouble(), 0.01);
+        assertTrue(layers.get("/encoder/layer.0/attention/self/query/MatMul").asDouble() < 0.02, layers.toString());
+        assertTrue(layers.get("/encoder/layer.0/intermediate/dense/MatMul").asDouble() < 0.05, layers.toString());
         assertEquals(1, fail.err().strip().lines().filter(l -> l.contains("mean cosine")).count(), "one-line error: " + fail.err());
 
         CliTest.Run wrong = tamp("verify", good.toString(), "--reference", "minilm", "--max-kl", "0.1");

@@ -14,6 +14,7 @@ import dev.tamp.runtime.eval.DecoderEvaluation;
 import dev.tamp.runtime.eval.DecoderMetrics;
 import dev.tamp.runtime.eval.EmbeddingMetrics;
 import dev.tamp.runtime.eval.EncoderEvaluation;
+import dev.tamp.runtime.eval.LayerErrors;
 import dev.tamp.runtime.exec.Backend;
 import dev.tamp.runtime.exec.ExecutionListener;
 import dev.tamp.runtime.pipeline.Embedder;
@@ -77,6 +78,10 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Option(names = "--max-ppl-increase", description = "Decoders: fail when perplexity / reference perplexity − 1 is above this.")
     Double maxPplIncrease;
+
+    @Option(names = "--layers", description = "Also report each linear layer's output error ‖y − y_ref‖/‖y_ref‖ against the reference "
+            + "(java backend; 16 held-out sentences or 4 sequences), to see where the error comes from.")
+    boolean layers;
 
     @Option(names = "--json", description = "Print one JSON report.") boolean json;
 
@@ -158,10 +163,38 @@ public final class VerifyCommand implements Callable<Integer> {
                 }
             }
         }
+        Map<String, Double> layerErrors = layers ? layerErrors(cand, ref, progress) : null;
         double agreement = maxAbsDifference(outputs);
-        print(perBackend, agreement, failures);
+        print(perBackend, agreement, failures, layerErrors);
         if (!failures.isEmpty()) throw new ThresholdNotMetException(candidate + ": " + String.join("; ", failures));
         return 0;
+    }
+
+    /** Per linear layer, the candidate's output error on the reference's, on a few held-out inputs (java backend). */
+    private Map<String, Double> layerErrors(LoadedModel cand, LoadedModel ref, StderrProgress progress) {
+        progress.info("per-layer errors on java");
+        Backend java = Backends.of("java");
+        LayerErrors le = new LayerErrors(ref.runnable());
+        if (cand.isDecoder()) {
+            try (Generator r = new Generator(ref.runnable(), java); Generator c = new Generator(cand.runnable(), java)) {
+                for (long[] seq : DecoderEvaluation.sample(r, 4, seqLen, seed)) {
+                    r.logits(new long[][] {seq}, le.reference());
+                    c.logits(new long[][] {seq}, le.candidate());
+                }
+            }
+        } else {
+            List<String> held = evalFile != null ? readLines(evalFile) : EncoderEvaluation.heldOutSentences(sentences, seed);
+            held = held.subList(0, Math.min(16, held.size()));
+            try (Embedder r = new Embedder(ref.runnable(), java, ref.tokenizer(), Pooling.forModel(ref.model), 0);
+                 Embedder c = new Embedder(cand.runnable(), java, cand.tokenizer(), Pooling.forModel(cand.model), 0)) {
+                for (int i = 0; i < held.size(); i += 4) {
+                    List<String> batch = held.subList(i, Math.min(held.size(), i + 4));
+                    r.embed(batch, 4, le.reference());
+                    c.embed(batch, 4, le.candidate());
+                }
+            }
+        }
+        return le.result();
     }
 
     /** Adds a failure when {@code value} is on the wrong side of {@code limit} (no limit: no check). */
@@ -193,7 +226,14 @@ public final class VerifyCommand implements Callable<Integer> {
         }
     }
 
-    private void print(List<ObjectNode> perBackend, double agreement, List<String> failures) {
+    /** Every layer's error in graph order, with the worst marked: one line each. */
+    private static void printLayers(PrintWriter out, Map<String, Double> layerErrors) {
+        double worst = layerErrors.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
+        out.println("  per-layer output error (java):");
+        layerErrors.forEach((k, v) -> out.printf(Locale.ROOT, "    %-60s %.5f%s%n", k, v, v == worst ? "  <- worst" : ""));
+    }
+
+    private void print(List<ObjectNode> perBackend, double agreement, List<String> failures, Map<String, Double> layerErrors) {
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Double> thresholds = new LinkedHashMap<>();
         if (minCosine != null) thresholds.put("min_cosine", minCosine);
@@ -204,14 +244,26 @@ public final class VerifyCommand implements Callable<Integer> {
             ObjectNode o = Json.object();
             o.put("candidate", candidate);
             o.put("reference", reference);
-            ArrayNode a = o.putArray("backends");
-            perBackend.forEach(a::add);
+            // the first backend's metrics are "the" metrics; every backend's are under its name
+            ObjectNode metrics = perBackend.get(0).deepCopy();
+            metrics.remove("backend");
+            o.set("metrics", metrics);
+            ObjectNode backendsNode = o.putObject("backends");
+            for (ObjectNode b : perBackend) {
+                ObjectNode copy = b.deepCopy();
+                copy.remove("backend");
+                backendsNode.set(b.get("backend").asText(), copy);
+            }
             if (!Double.isNaN(agreement)) o.put("backend_max_abs_diff", agreement);
             ObjectNode t = o.putObject("thresholds");
             thresholds.forEach(t::put);
             ArrayNode f = o.putArray("failures");
             failures.forEach(f::add);
             o.put("passed", failures.isEmpty());
+            if (layerErrors != null) {
+                ObjectNode l = o.putObject("layers");
+                layerErrors.forEach(l::put);
+            }
             out.println(Json.pretty(o));
         } else {
             out.printf(Locale.ROOT, "verify %s against %s%n", candidate, reference);
@@ -225,6 +277,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 out.println(line);
             }
             if (!Double.isNaN(agreement)) out.printf(Locale.ROOT, "  backends agree to max |Δ| %.3g%n", agreement);
+            if (layerErrors != null) printLayers(out, layerErrors);
             out.println(failures.isEmpty() ? (thresholds.isEmpty() ? "  no thresholds given" : "  PASS " + thresholds)
                     : "  FAIL " + String.join("; ", failures));
         }
