@@ -10,6 +10,7 @@ import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +19,8 @@ import java.util.function.Function;
 
 /**
  * The loop every weight-only method shares: for each selected linear weight (tensor by tensor, so only one
- * float copy is alive at a time), encode it, measure its relative weight error and size, and swap it in.
+ * float copy is alive at a time), encode it, measure its relative weight error and size, and swap it in —
+ * into a new model ({@link #rewrite}) or straight into a writer ({@link #stream}).
  */
 public final class LinearWeightRewriter {
     /** One weight encoding: how to encode a dense weight and how to read it back as [N][K] floats. */
@@ -32,17 +34,10 @@ public final class LinearWeightRewriter {
     private LinearWeightRewriter() {}
 
     public static QuantReport rewrite(Model model, List<String> ignore, String method, String stage, Progress progress, Encoding enc) {
-        List<LinearWeights.Target> targets = LinearWeights.select(model, ignore);
-        Map<String, EncodedTensor> weights = new LinkedHashMap<>(model.weights());
-        List<QuantReport.Row> rows = new ArrayList<>();
-        progress.begin(stage, targets.size());
-        int done = 0;
-        for (LinearWeights.Target t : targets) {
-            weights.put(t.weight(), encodeOne(model, t, weights.get(t.weight()), method, enc, rows));
-            progress.update(++done, t.node());
-        }
-        progress.end();
-        return new QuantReport(model.withWeights(weights), method, rows);
+        Streamed streamed = stream(model, ignore, method, stage, progress, enc, model.weights()::get);
+        Map<String, EncodedTensor> weights = new LinkedHashMap<>();
+        for (Map.Entry<String, EncodedTensor> e : streamed.weights()) weights.put(e.getKey(), e.getValue());
+        return new QuantReport(model.withWeights(weights), method, streamed.report().rows());
     }
 
     /**
@@ -84,17 +79,18 @@ public final class LinearWeightRewriter {
                 return Map.entry(name, q);
             }
         };
-        List<String> order = new ArrayList<>(targets.keySet());
+        Map<String, Integer> order = new HashMap<>();
+        for (String w : targets.keySet()) order.put(w, order.size());
         return new Streamed(weights, () -> {
             List<QuantReport.Row> sorted = new ArrayList<>(rows);
-            sorted.sort(java.util.Comparator.comparingInt(r -> order.indexOf(r.weight())));
+            sorted.sort(java.util.Comparator.comparingInt(r -> order.get(r.weight())));
             return new QuantReport(model, method, sorted);
         });
     }
 
     /**
-     * A streamed rewrite: the weights to iterate once, and (after that) the report, its rows in the same
-     * order as {@link #rewrite}'s.
+     * A streamed rewrite: the weights to iterate once, and (after that) the report, its rows in the order of
+     * the selected layers (the graph's), whatever order the weights are stored in.
      */
     public record Streamed(Iterable<Map.Entry<String, EncodedTensor>> weights, java.util.function.Supplier<QuantReport> reportAfterWrite) {
         public QuantReport report() { return reportAfterWrite.get(); }
