@@ -66,7 +66,7 @@ public final class ExportCommand implements Callable<Integer> {
             case ONNX -> OnnxExport.write(lm.model, onnxWeights, output).stream()
                     .map(e -> new Line(e.tensor(), e.encoding(), e.exportedAs(), e.note())).toList();
             case SAFETENSORS -> SafetensorsExport.write(lm.model, floatType, output);
-            case GGUF -> GgufExport.write(lm.runnable(), output);
+            case GGUF -> GgufExport.write(lm.model, output);
         };
         progress.info("wrote " + output);
         print(lines);
