@@ -106,7 +106,12 @@ public final class GgufExport {
             }
         }
         float[] v = WeightDecoders.decodeAsStored(name, w);
-        String note = w instanceof DenseWeight ? null : "decoded to F32 (" + w.describe() + " has no exact ggml type here)";
+        String note = null;
+        if (!(w instanceof DenseWeight)) {
+            long k = EncodedTensor.cols(shape, w instanceof IntGroupedWeight q ? q.kAxis() : w instanceof MxWeight m ? m.kAxis() : 1);
+            note = "decoded to F32 (" + (shape.length == 2 && k % 32 != 0 ? "K=" + k + " is not a whole number of ggml's 32-element blocks"
+                    : w.describe() + " has no exact ggml type here") + ")";
+        }
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);
         return new Encoded(GgmlType.F32, shape, b.array(), note);
