@@ -139,12 +139,25 @@ class ExportOnnxTest {
         assertTrue(c >= 0.99999, "cosine " + c);
         // The comparison can fail: the unquantized MiniLM is measurably further from the int4 pack than its export is.
         double base = minCosine(tmp.resolve("w4.tpk"), dev.tamp.formats.ModelLoader.resolve("minilm"));
+        System.out.println("unquantized MiniLM vs the int4 pack (negative control): min cosine = " + base);
         assertTrue(base < 0.9999 && 1 - base > 100 * (1 - c), "fp32 model vs int4 pack " + base + ", export " + c);
         Path qdq = tmp.resolve("w4-qdq.onnx");
         export(tmp.resolve("w4.tpk"), "qdq", qdq);
         double cq = minCosine(tmp.resolve("w4.tpk"), qdq);
         System.out.println("export onnx qdq int4 g32 asym: min cosine vs tamp run = " + cq);
         assertTrue(cq >= 0.99999, "cosine " + cq);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("slow")
+    void symmetricInt4AsMatMulNBitsWithoutZeroPoints() throws Exception {
+        // Symmetric codes: no zero_points input (MatMulNBits' default zero point 8 is our offset).
+        Path sym = tmp.resolve("w4s.tpk"), symOut = tmp.resolve("w4s-nbits.onnx");
+        assertEquals(0, tamp("quantize", "minilm", "--method", "rtn", "--bits", "4", "--group", "32", "--no-asym", "-o", sym.toString()).code());
+        export(sym, "nbits", symOut);
+        double cs = minCosine(sym, symOut);
+        System.out.println("export onnx nbits int4 g32 sym: min cosine vs tamp run = " + cs);
+        assertTrue(cs >= 0.99999, "cosine " + cs);
     }
 
     @Test
