@@ -183,6 +183,12 @@ class ExportFilesTest {
             ByteBuffer pw = packed.data().order(ByteOrder.LITTLE_ENDIAN), zw = zp.data().order(ByteOrder.LITTLE_ENDIAN);
             float[] s = floats(dense(back, base + ".weight_scale"));
             float[] want = WeightDecoders.decode(name, q), got = new float[n * k];
+            int[] from = dev.tamp.cli.export.SafetensorsExport.ropePermutation(src, name, q);
+            if (from != null) {   // llama2c's interleaved Q/K rows, reordered for Hugging Face's rotate-half RoPE
+                float[] p = new float[want.length];
+                for (int r = 0; r < n; r++) System.arraycopy(want, from[r] * k, p, r * k, k);
+                want = p;
+            }
             int words = (k + 7) / 8;
             for (int r = 0; r < n; r++) for (int c = 0; c < k; c++) {
                 int code = (pw.getInt((r * words + c / 8) * 4) >>> (4 * (c % 8))) & 0xF;     // q + 8
@@ -204,6 +210,16 @@ class ExportFilesTest {
         byte[] first = Files.readAllBytes(out);
         export(w4, "safetensors", out);
         assertArrayEquals(first, Files.readAllBytes(out), "identical inputs give identical bytes");
+    }
+
+    @Test
+    void safetensorsOfTheFloatDecoderRunsLikeThePack() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("stf")), out = dir.resolve("model.safetensors");
+        export(ModelLoader.resolve("stories260k"), "safetensors", out);
+        CliTest.Run a = tamp("run", "stories260k", "--max-new-tokens", "24", "--json");
+        CliTest.Run b = tamp("run", dir.toString(), "--max-new-tokens", "24", "--json");
+        assertEquals(0, b.code(), b.err());
+        assertEquals(Json.parse(a.out()), Json.parse(b.out()), "the re-read export (Q/K reordered, rotate-half RoPE) generates the same tokens");
     }
 
     @Test
@@ -232,7 +248,7 @@ class ExportFilesTest {
         assertEquals("2:4", sc24.get("sparsity_structure").asText());
         assertEquals(35, sc24.get("targets").size());
         Model s24 = load(sparse), b24 = new SafetensorsReader().read(out24, Progress.NONE);
-        String pn = "model.layers.0.self_attn.q_proj.weight";
+        String pn = "model.layers.0.mlp.up_proj.weight";
         float[] dv = floats(dense(b24, pn));
         assertArrayEquals(WeightDecoders.decodeAsStored(pn, s24.weights().get(pn)), dv, 0f);
         for (int i = 0; i < dv.length; i += 4) {

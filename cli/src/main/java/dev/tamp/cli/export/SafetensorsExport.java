@@ -53,10 +53,15 @@ public final class SafetensorsExport {
         Map<String, List<String>> groups = new TreeMap<>();
         Map<String, ObjectNode> schemes = new TreeMap<>();
         List<String> sparse = new ArrayList<>();
+        boolean metaRope = Boolean.TRUE.equals(model.config().get("rope_interleaved"));
         for (Map.Entry<String, EncodedTensor> e : model.weights().entrySet()) {
             String name = e.getKey();
             EncodedTensor w = e.getValue();
-            if (w instanceof DenseWeight d) {
+            int[] perm = metaRope ? ropePermutation(model, name, w) : null;
+            String source = w.describe();
+            boolean twoFour = w instanceof Sparse24Weight;
+            if (perm != null) w = permuted(name, w, perm);
+            if (w instanceof DenseWeight d && !twoFour && (perm == null || e.getValue() instanceof DenseWeight)) {
                 tensors.put(name, d.tensor().dtype() == DType.F32 && ft == FloatType.F16 ? f16(d.tensor().toFloatArray(), d.tensor().shape()) : d.tensor());
                 continue;
             }
@@ -69,21 +74,22 @@ public final class SafetensorsExport {
                 String key = format + "/" + q.bits() + "/" + q.symmetric() + "/" + (q.groupSize() >= k ? "channel" : q.groupSize());
                 groups.computeIfAbsent(key, x -> new ArrayList<>()).add(base);
                 schemes.putIfAbsent(key, scheme(q, format, k));
-                lines.add(new Line(name, w.describe(), format, null));
+                lines.add(new Line(name, w.describe(), format, perm == null ? null : "rows reordered for rotate-half RoPE"));
                 continue;
             }
             float[] v = WeightDecoders.decodeAsStored(name, w);
             tensors.put(name, ft == FloatType.F16 ? f16(v, w.shape()) : Tensor.ofFloats(v, w.shape()));
             String note = null;
-            if (w instanceof Sparse24Weight) {
+            if (twoFour) {
                 sparse.add(base);
                 note = "2:4 pattern kept in the dense values (sparsity_config format dense)";
             } else if (w instanceof IntGroupedWeight q && !weightOnly(q)) {
                 note = "activation quantization or smoothing has no compressed-tensors weight-only form; decoded";
             } else {
-                note = w.describe() + " has no compressed-tensors form here; decoded";
+                note = source + " has no compressed-tensors form here; decoded";
             }
-            lines.add(new Line(name, w.describe(), ft == FloatType.F16 ? "float16" : "float32", note));
+            if (perm != null) note = note + "; rows reordered for rotate-half RoPE";
+            lines.add(new Line(name, source, ft == FloatType.F16 ? "float16" : "float32", note));
         }
         Map<String, String> meta = new TreeMap<>();
         meta.put("format", "pt");
@@ -92,6 +98,54 @@ public final class SafetensorsExport {
         SafetensorsWriter.write(out, tensors, meta);
         AtomicFiles.writeStream(out.toAbsolutePath().resolveSibling("config.json"), o -> o.write(config));
         return lines;
+    }
+
+    /**
+     * Rows of a Q or K projection stored with Meta's interleaved RoPE pairs (llama2c, GGUF sources), in the
+     * order Hugging Face's rotate-half RoPE expects: within each head, new row j·(d/2)+i is old row 2i+j.
+     * Null for other tensors.
+     */
+    public static int[] ropePermutation(Model model, String name, EncodedTensor w) {
+        Object heads = name.endsWith("self_attn.q_proj.weight") ? model.config().get("num_attention_heads")
+                : name.endsWith("self_attn.k_proj.weight") ? model.config().getOrDefault("num_key_value_heads", model.config().get("num_attention_heads")) : null;
+        if (!(heads instanceof Number h) || w.shape().length != 2) return null;
+        int rows = (int) w.shape()[0], d = rows / h.intValue(), half = d / 2;
+        int[] from = new int[rows];
+        for (int hd = 0; hd < h.intValue(); hd++) {
+            for (int i = 0; i < half; i++) for (int j = 0; j < 2; j++) from[hd * d + j * half + i] = hd * d + 2 * i + j;
+        }
+        return from;
+    }
+
+    /** The tensor with its [N][K] rows reordered (new row r = old row from[r]); codes, scales and zero points move whole. */
+    static EncodedTensor permuted(String name, EncodedTensor w, int[] from) {
+        if (w instanceof IntGroupedWeight q && q.kAxis() == 1 && (q.layout() == null || q.layout() == dev.tamp.core.encoding.Layout.GENERIC)) {
+            ByteBuffer codes = ByteBuffer.wrap(rows(bytes(q.codes()), from, q.rowBytes()));
+            Tensor scales = Tensor.of(DType.F32, q.scales().shape(), ByteBuffer.wrap(rows(bytes(q.scales().data()), from, q.groupsPerRow() * 4)));
+            Tensor zp = q.zeroPoints() == null ? null
+                    : Tensor.of(DType.U8, q.zeroPoints().shape(), ByteBuffer.wrap(rows(bytes(q.zeroPoints().data()), from, q.groupsPerRow())));
+            return new IntGroupedWeight(q.shape(), q.kAxis(), q.bits(), q.symmetric(), q.groupSize(), codes, scales, zp,
+                    q.inputScale(), q.activationBits(), q.activationScale(), q.layout());
+        }
+        float[] v = WeightDecoders.decodeAsStored(name, w);
+        int k = (int) w.shape()[1];
+        float[] out = new float[v.length];
+        for (int r = 0; r < from.length; r++) System.arraycopy(v, from[r] * k, out, r * k, k);
+        return new DenseWeight(Tensor.ofFloats(out, w.shape()));
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        ByteBuffer d = b.duplicate();
+        d.position(0);
+        byte[] out = new byte[d.remaining()];
+        d.get(out);
+        return out;
+    }
+
+    private static byte[] rows(byte[] src, int[] from, int rowBytes) {
+        byte[] out = new byte[src.length];
+        for (int r = 0; r < from.length; r++) System.arraycopy(src, from[r] * rowBytes, out, r * rowBytes, rowBytes);
+        return out;
     }
 
     private static boolean weightOnly(IntGroupedWeight q) {
@@ -172,6 +226,8 @@ public final class SafetensorsExport {
             if (v instanceof Number || v instanceof String || v instanceof Boolean) c.putPOJO(e.getKey(), v);
         }
         c.put("model_type", model.architecture());
+        if (c.has("rope_interleaved")) c.put("rope_interleaved", false);   // Q/K rows were reordered for rotate-half RoPE
+        if ("llama".equals(model.architecture())) c.putArray("architectures").add("LlamaForCausalLM");
         if (groups.isEmpty() && sparse.isEmpty()) return c;
         ObjectNode qc = c.putObject("quantization_config");
         qc.put("quant_method", "compressed-tensors");
