@@ -141,16 +141,16 @@ class ExportOnnxTest {
         double base = minCosine(tmp.resolve("w4.tpk"), dev.tamp.formats.ModelLoader.resolve("minilm"));
         System.out.println("unquantized MiniLM vs the int4 pack (negative control): min cosine = " + base);
         assertTrue(base < 0.9999 && 1 - base > 100 * (1 - c), "fp32 model vs int4 pack " + base + ", export " + c);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("slow")
+    void symmetricInt4AsMatMulNBitsAndAsymmetricInt4AsQdq() throws Exception {
         Path qdq = tmp.resolve("w4-qdq.onnx");
         export(tmp.resolve("w4.tpk"), "qdq", qdq);
         double cq = minCosine(tmp.resolve("w4.tpk"), qdq);
         System.out.println("export onnx qdq int4 g32 asym: min cosine vs tamp run = " + cq);
         assertTrue(cq >= 0.99999, "cosine " + cq);
-    }
-
-    @Test
-    @org.junit.jupiter.api.Tag("slow")
-    void symmetricInt4AsMatMulNBitsWithoutZeroPoints() throws Exception {
         // Symmetric codes: no zero_points input (MatMulNBits' default zero point 8 is our offset).
         Path sym = tmp.resolve("w4s.tpk"), symOut = tmp.resolve("w4s-nbits.onnx");
         assertEquals(0, tamp("quantize", "minilm", "--method", "rtn", "--bits", "4", "--group", "32", "--no-asym", "-o", sym.toString()).code());
