@@ -8,7 +8,7 @@
 #   scripts/bench.sh awq          `tamp quantize minilm --method awq` end to end (128 calibration sentences): wall s, peak RSS
 #   scripts/bench.sh compot                          time to compress MiniLM at ratio 0.5 (COMPOT, global allocation), and the
 #                                 COMPOT pack's batch-1/32 latency decoded at load vs run as two products
-#   scripts/bench.sh compot-table [pairs] [sentences]  SVD, whitened SVD, COMPOT, COMPOT + global allocation at ratios
+#   scripts/bench.sh compot-table [pairs] [sentences] [models]  SVD, whitened SVD, COMPOT, COMPOT + global allocation at ratios
 #                                 0.8/0.6/0.5 on MiniLM and BGE, measured with `tamp eval --reference` (an hour; not in "all")
 #   scripts/bench.sh bigmodel [layers]  a generated Llama safetensors checkpoint (hidden 2048, 14 layers: 3.0 GB F32) converted,
 #                                 RTN-INT8'd and MXFP4'd with -Xmx1g: wall s and peak RSS vs the limit 2 x largest tensor + 512 MB
@@ -93,7 +93,7 @@ fi
 if [ "$what" = compot-table ]; then
   mvn -B -q -pl cli package -DskipTests >&2
   out="$root/target/bench-compot"; mkdir -p "$out"
-  for m in minilm bge; do
+  for m in ${4:-minilm bge}; do
     # the pooler output is not part of the sentence embedding: keep it out of the budget
     ./tamp calibrate "$m" --samples 128 -o "$out/$m.stats" 2>/dev/null >/dev/null
     for ratio in 0.8 0.6 0.5; do

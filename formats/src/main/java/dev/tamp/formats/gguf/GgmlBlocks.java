@@ -7,16 +7,32 @@ import java.nio.ByteOrder;
 /**
  * ggml's Q8_0 and Q4_0 blocks of 32 values (formats.md §4.2): an f16 scale d, then 32 int8 codes (Q8_0,
  * value = q·d) or 16 bytes of nibbles (Q4_0: byte j holds element j in its low nibble and element j+16 in its
- * high nibble, value = (q − 8)·d).
+ * high nibble, value = (q − 8)·d); and MXFP4: an E8M0 byte e, then 16 bytes of E2M1 codes in Q4_0's nibble order,
+ * value = E2M1(q)·2^(e−127).
  */
 public final class GgmlBlocks {
+    /** E2M1 values doubled, by code (sign in bit 3): ggml's MXFP4 scales them by 2^(e−128), half the E8M0 scale. */
+    static final int[] MXFP4_DOUBLED = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
     private GgmlBlocks() {}
 
     /** Decodes {@code n} values (a multiple of 32) of Q8_0 or Q4_0 blocks. */
     public static float[] dequantize(GgmlType type, ByteBuffer raw, int n) {
-        if (type != GgmlType.Q8_0 && type != GgmlType.Q4_0) throw new IllegalArgumentException(type + " is not a block type");
+        if (type != GgmlType.Q8_0 && type != GgmlType.Q4_0 && type != GgmlType.MXFP4) throw new IllegalArgumentException(type + " is not a block type");
         ByteBuffer b = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         float[] out = new float[n];
+        if (type == GgmlType.MXFP4) {
+            for (int blk = 0; blk < n / 32; blk++) {
+                int base = blk * type.blockBytes;
+                float half = Math.scalb(1f, (b.get(base) & 0xFF) - 128);
+                for (int j = 0; j < 16; j++) {
+                    int q = b.get(base + 1 + j) & 0xFF;
+                    out[blk * 32 + j] = MXFP4_DOUBLED[q & 0x0F] * half;
+                    out[blk * 32 + j + 16] = MXFP4_DOUBLED[q >>> 4] * half;
+                }
+            }
+            return out;
+        }
         for (int blk = 0; blk < n / 32; blk++) {
             int base = blk * type.blockBytes;
             float d = Half.f16ToFloat(b.getShort(base));

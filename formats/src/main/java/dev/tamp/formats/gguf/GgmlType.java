@@ -2,7 +2,7 @@ package dev.tamp.formats.gguf;
 
 /** The ggml tensor types tamp reads (others are reported by number), with their block geometry. */
 public enum GgmlType {
-    F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q8_0(8, 32, 34), BF16(30, 1, 2);
+    F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q8_0(8, 32, 34), BF16(30, 1, 2), MXFP4(39, 32, 17);
 
     public final int id;
     public final int blockSize;

@@ -179,7 +179,7 @@ public final class GgufReader implements CheckpointReader {
         long bytes = 0;
         for (TensorInfo info : infos) {
             GgmlType t = GgmlType.of(info.type());
-            if (t == GgmlType.Q8_0 || t == GgmlType.Q4_0) {
+            if (t == GgmlType.Q8_0 || t == GgmlType.Q4_0 || t == GgmlType.MXFP4) {
                 try {
                     bytes = Math.addExact(bytes, Math.multiplyExact(Tensor.numel(info.shape()), 4L));
                 } catch (ArithmeticException | IllegalArgumentException e) {
@@ -199,7 +199,7 @@ public final class GgufReader implements CheckpointReader {
         GgmlType t = GgmlType.of(info.type());
         if (t == null) {
             throw new UnsupportedModelException(path + ": tensor " + info.name() + " has ggml type " + GgmlType.describe(info.type())
-                    + ", which tamp does not read (F32, F16, BF16, Q8_0, Q4_0 are supported)");
+                    + ", which tamp does not read (F32, F16, BF16, Q8_0, Q4_0, MXFP4 are supported)");
         }
         long inner = info.shape()[info.shape().length - 1];
         if (inner % t.blockSize != 0) {
@@ -222,7 +222,7 @@ public final class GgufReader implements CheckpointReader {
             case F32 -> Tensor.of(DType.F32, info.shape(), raw);
             case F16 -> Tensor.of(DType.F16, info.shape(), raw);
             case BF16 -> Tensor.of(DType.BF16, info.shape(), raw);
-            case Q8_0, Q4_0 -> {
+            case Q8_0, Q4_0, MXFP4 -> {
                 if (n > (Integer.MAX_VALUE - 8) / 4) {
                     throw new UnsupportedModelException(path + ": tensor " + info.name() + " dequantizes to more than 2 GiB of F32");
                 }

@@ -1,0 +1,102 @@
+package dev.tamp.cli.commands;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tamp.cli.export.GgufExport;
+import dev.tamp.cli.export.OnnxExport;
+import dev.tamp.cli.export.SafetensorsExport;
+import dev.tamp.cli.support.LoadedModel;
+import dev.tamp.core.json.Json;
+import dev.tamp.core.progress.StderrProgress;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Export a model or pack for other runtimes: ONNX (ONNX Runtime), safetensors (+ compressed-tensors "
+                + "metadata for vLLM-style loaders) or GGUF (llama.cpp, Llama-family models).",
+                "Quantized weights keep their codes where the target has an exact form; anything else is decoded "
+                + "(or re-quantized for GGUF) and the report says so per tensor. Output is written atomically and "
+                + "identical inputs give identical bytes."},
+        footer = {"", "Examples:",
+                "  tamp export w8.tpk --to onnx --onnx-weights qdq -o minilm-w8.onnx",
+                "  tamp export w4.tpk --to onnx --onnx-weights nbits -o minilm-w4.onnx --json",
+                "  tamp export w4.tpk --to safetensors -o out/model.safetensors   (config.json written beside it)",
+                "  tamp export stories-q8.tpk --to gguf -o stories.gguf"})
+public final class ExportCommand implements Callable<Integer> {
+    public enum Target { ONNX, GGUF, SAFETENSORS }
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Model path, .tpk pack or bundled name.")
+    String model;
+
+    @Option(names = "--to", required = true, paramLabel = "FORMAT", description = "onnx, gguf or safetensors.")
+    Target to;
+
+    @Option(names = "--onnx-weights", defaultValue = "qdq", paramLabel = "MODE",
+            description = "ONNX weights: fp32 (all decoded), qdq (DequantizeLinear) or nbits (com.microsoft.MatMulNBits "
+                    + "for 4-bit, QDQ for the rest). Default: ${DEFAULT-VALUE}.")
+    OnnxExport.Weights onnxWeights;
+
+    @Option(names = "--safetensors-dtype", defaultValue = "f32", paramLabel = "DTYPE",
+            description = "safetensors: f32 or f16 for decoded weights (quantized ones keep their codes). Default: ${DEFAULT-VALUE}.")
+    SafetensorsExport.FloatType floatType;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output file.")
+    Path output;
+
+    @Option(names = "--json", description = "Print the per-tensor report as one JSON document.")
+    boolean json;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    /** One line per tensor: its encoding in the source, what the export wrote, and why when it is not exact. */
+    public record Line(String tensor, String encoding, String exportedAs, String note) {}
+
+    @Override
+    public Integer call() {
+        StderrProgress progress = StderrProgress.forStderr();
+        LoadedModel lm = LoadedModel.load(model, null, progress);
+        List<Line> lines = switch (to) {
+            case ONNX -> OnnxExport.write(lm.model, onnxWeights, output).stream()
+                    .map(e -> new Line(e.tensor(), e.encoding(), e.exportedAs(), e.note())).toList();
+            case SAFETENSORS -> SafetensorsExport.write(lm.model, floatType, output);
+            case GGUF -> GgufExport.write(lm.model, output);
+        };
+        progress.info("wrote " + output);
+        print(lines);
+        return 0;
+    }
+
+    private void print(List<Line> lines) {
+        PrintWriter out = spec.commandLine().getOut();
+        String target = to.name().toLowerCase(Locale.ROOT);
+        if (json) {
+            ObjectNode o = Json.object();
+            o.put("format", target);
+            o.put("output", output.toString());
+            if (to == Target.ONNX) o.put("onnx_weights", onnxWeights.name().toLowerCase(Locale.ROOT));
+            ArrayNode a = o.putArray("tensors");
+            for (Line l : lines) {
+                ObjectNode t = a.addObject();
+                t.put("name", l.tensor());
+                t.put("encoding", l.encoding());
+                t.put("exported_as", l.exportedAs());
+                if (l.note() != null) t.put("note", l.note());
+            }
+            out.println(Json.pretty(o));
+        } else {
+            out.printf(Locale.ROOT, "%s: %s (%d encoded tensors)%n", target, output, lines.size());
+            for (Line l : lines) {
+                out.printf(Locale.ROOT, "  %-48s %-18s -> %s%s%n", l.tensor(), l.encoding(), l.exportedAs(),
+                        l.note() == null ? "" : "  (" + l.note() + ")");
+            }
+        }
+        out.flush();
+    }
+}

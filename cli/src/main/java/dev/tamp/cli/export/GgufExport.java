@@ -1,0 +1,229 @@
+package dev.tamp.cli.export;
+
+import dev.tamp.cli.commands.ExportCommand.Line;
+import dev.tamp.core.encoding.DenseWeight;
+import dev.tamp.core.encoding.EncodedTensor;
+import dev.tamp.core.encoding.IntGroupedWeight;
+import dev.tamp.core.encoding.Layout;
+import dev.tamp.core.encoding.MxFormat;
+import dev.tamp.core.encoding.MxWeight;
+import dev.tamp.core.error.UnsupportedModelException;
+import dev.tamp.core.ir.Model;
+import dev.tamp.core.tensor.Half;
+import dev.tamp.formats.gguf.GgmlBlocks;
+import dev.tamp.formats.gguf.GgmlType;
+import dev.tamp.formats.gguf.GgufNames;
+import dev.tamp.formats.gguf.GgufWriter;
+import dev.tamp.formats.gguf.GgufWriter.TensorData;
+import dev.tamp.runtime.kernels.WeightDecoders;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Llama-family model as GGUF (formats.md §4.2, §6.3): llama.cpp's tensor names and {@code llama.*}
+ * hyper-parameters; Q/K rows permuted into Meta's interleaved RoPE order when the model uses rotate-half.
+ * <ul>
+ *   <li>symmetric int8 with groups that are multiples of 32 → Q8_0, codes kept (per-channel is a special case);</li>
+ *   <li>symmetric int4 (offset-8 nibbles) in groups that are multiples of 32 → Q4_0, codes kept: Q4_0's math;</li>
+ *   <li>MXFP4 → ggml MXFP4 (E8M0 byte + the same E2M1 codes, nibble order changed); MXINT8 → Q8_0 with
+ *       d = 2^(e−133) when that is an fp16 value;</li>
+ *   <li>other encodings are re-quantized from the decoded floats to Q8_0 (8-bit) or Q4_0 (4-bit) with ggml's
+ *       reference rules, or written F32; dense tensors are F32.</li>
+ * </ul>
+ * Q8_0/Q4_0 store the scale as fp16; a float32 scale that fp16 cannot hold is rounded and the report says by how
+ * much. No tokenizer metadata is written ({@code tokenizer.ggml.*}).
+ */
+public final class GgufExport {
+    private GgufExport() {}
+
+    public static List<Line> write(Model model, Path out) {
+        Map<String, Object> c = model.config();
+        String arch = String.valueOf(c.getOrDefault("model_type", model.architecture()));
+        if (!arch.equals("llama") && !model.architecture().equals("llama")) {
+            throw new UnsupportedModelException(model.source() + ": GGUF export supports Llama-family models; this one is " + arch);
+        }
+        long hidden = num(c, "hidden_size"), heads = num(c, "num_attention_heads");
+        long kvHeads = c.containsKey("num_key_value_heads") ? num(c, "num_key_value_heads") : heads;
+        boolean interleaved = Boolean.TRUE.equals(c.get("rope_interleaved"));
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("general.architecture", "llama");
+        meta.put("general.name", String.valueOf(c.getOrDefault("general.name", fileStem(model.source()))));
+        meta.put("general.quantization_version", 2);
+        meta.put("llama.context_length", (int) num(c, "max_position_embeddings"));
+        meta.put("llama.embedding_length", (int) hidden);
+        meta.put("llama.block_count", (int) num(c, "num_hidden_layers"));
+        meta.put("llama.feed_forward_length", (int) num(c, "intermediate_size"));
+        meta.put("llama.rope.dimension_count", (int) (hidden / heads));
+        meta.put("llama.attention.head_count", (int) heads);
+        meta.put("llama.attention.head_count_kv", (int) kvHeads);
+        meta.put("llama.attention.layer_norm_rms_epsilon", ((Number) c.getOrDefault("rms_norm_eps", 1e-5)).floatValue());
+        meta.put("llama.rope.freq_base", ((Number) c.getOrDefault("rope_theta", 10000.0)).floatValue());
+        if (c.get("vocab_size") instanceof Number v) meta.put("llama.vocab_size", v.intValue());
+        List<TensorData> tensors = new ArrayList<>();
+        List<Line> lines = new ArrayList<>();
+        for (Map.Entry<String, EncodedTensor> e : model.weights().entrySet()) {
+            String name = e.getKey(), gname = GgufNames.fromHf(name);
+            EncodedTensor w = e.getValue();
+            int headsHere = name.endsWith("self_attn.q_proj.weight") ? (int) heads : name.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
+            int permuteHeads = interleaved ? 0 : headsHere;
+            Encoded enc = encode(name, w);
+            byte[] bytes = permuteHeads > 0 ? permuteRows(enc.bytes, enc.shape, permuteHeads, enc.type) : enc.bytes;
+            tensors.add(new TensorData(gname, enc.type, enc.shape, bytes));
+            if (!(w instanceof DenseWeight)) lines.add(new Line(name, w.describe(), gname + " " + enc.type, enc.note));
+        }
+        GgufWriter.write(out, meta, tensors);
+        return lines;
+    }
+
+    record Encoded(GgmlType type, long[] shape, byte[] bytes, String note) {}
+
+    static Encoded encode(String name, EncodedTensor w) {
+        long[] shape = w.shape();
+        if (w instanceof IntGroupedWeight q && generic(q.layout()) && q.shape().length == 2 && q.kAxis() == 1
+                && q.inputScale() == null && q.activationBits() == 0) {
+            int k = Math.toIntExact(q.cols());
+            boolean blocks = k % 32 == 0 && (q.groupSize() % 32 == 0 || q.groupSize() >= k);
+            if (q.symmetric() && blocks && (q.bits() == 8 || q.bits() == 4)) return keepCodes(q, shape);
+            if (k % 32 == 0 && (q.bits() == 8 || q.bits() == 4)) {
+                float[] v = WeightDecoders.decode(name, w);
+                GgmlType t = q.bits() == 8 ? GgmlType.Q8_0 : GgmlType.Q4_0;
+                return new Encoded(t, shape, t == GgmlType.Q8_0 ? GgmlBlocks.quantizeQ8_0(v) : GgmlBlocks.quantizeQ4_0(v),
+                        "re-quantized from decoded floats (" + q.describe() + " has no exact " + t + " form: "
+                                + (q.symmetric() ? "groups are not multiples of 32" : "zero points") + ")");
+            }
+        }
+        if (w instanceof MxWeight m && generic(m.layout()) && m.shape().length == 2 && m.kAxis() == 1 && m.blockSize() == 32
+                && m.cols() % 32 == 0) {
+            if (m.format() == MxFormat.MXFP4_E2M1) return mxfp4(m, shape);
+            if (m.format() == MxFormat.MXINT8) {
+                Encoded e = mxint8(name, m, shape);
+                if (e != null) return e;
+            }
+        }
+        float[] v = WeightDecoders.decodeAsStored(name, w);
+        String note = null;
+        if (!(w instanceof DenseWeight)) {
+            long k = EncodedTensor.cols(shape, w instanceof IntGroupedWeight q ? q.kAxis() : w instanceof MxWeight m ? m.kAxis() : 1);
+            note = "decoded to F32 (" + (shape.length == 2 && k % 32 != 0 ? "K=" + k + " is not a whole number of ggml's 32-element blocks"
+                    : w.describe() + " has no exact ggml type here") + ")";
+        }
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return new Encoded(GgmlType.F32, shape, b.array(), note);
+    }
+
+    private static boolean generic(Layout l) {
+        return l == null || l == Layout.GENERIC;
+    }
+
+    /** Q8_0 / Q4_0 blocks holding our codes; each block's fp16 d is its group's float32 scale, rounded if need be. */
+    private static Encoded keepCodes(IntGroupedWeight q, long[] shape) {
+        int n = Math.toIntExact(q.rows()), k = Math.toIntExact(q.cols()), groups = q.groupsPerRow(), g = Math.min(q.groupSize(), k);
+        GgmlType t = q.bits() == 8 ? GgmlType.Q8_0 : GgmlType.Q4_0;
+        int per = k / 32, rowBytes = q.rowBytes();
+        float[] scales = q.scales().toFloatArray();
+        ByteBuffer out = ByteBuffer.allocate(n * per * t.blockBytes).order(ByteOrder.LITTLE_ENDIAN);
+        double worst = 0;
+        for (int r = 0; r < n; r++) {
+            for (int blk = 0; blk < per; blk++) {
+                int base = (r * per + blk) * t.blockBytes;
+                float s = scales[r * groups + blk * 32 / g];
+                short h = Half.floatToF16(s);
+                if (s != 0) worst = Math.max(worst, Math.abs(Half.f16ToFloat(h) - s) / Math.abs(s));
+                out.putShort(base, h);
+                int c0 = blk * 32;
+                if (t == GgmlType.Q8_0) {
+                    for (int i = 0; i < 32; i++) out.put(base + 2 + i, q.codes().get(r * rowBytes + c0 + i));
+                } else {
+                    for (int j = 0; j < 16; j++) out.put(base + 2 + j, (byte) (nibble(q, r, rowBytes, c0 + j) | nibble(q, r, rowBytes, c0 + j + 16) << 4));
+                }
+            }
+        }
+        String note = worst == 0 ? null : String.format(java.util.Locale.ROOT,
+                "codes kept; float32 scales rounded to fp16 (largest relative change %.2e)", worst);
+        return new Encoded(t, shape, out.array(), note);
+    }
+
+    private static int nibble(IntGroupedWeight q, int row, int rowBytes, int col) {
+        int b = q.codes().get(row * rowBytes + col / 2) & 0xFF;
+        return (col & 1) == 0 ? b & 0x0F : b >>> 4;
+    }
+
+    /** ggml MXFP4: E8M0 byte, then byte j = code j (low) | code j+16 (high); our codes are pairs, low nibble first. */
+    private static Encoded mxfp4(MxWeight m, long[] shape) {
+        int n = Math.toIntExact(m.rows()), k = Math.toIntExact(m.cols()), per = k / 32;
+        int rowBytes = Math.toIntExact(m.paddedCols() / 2), scalesPerRow = Math.toIntExact(m.blocksPerRow());
+        ByteBuffer out = ByteBuffer.allocate(n * per * GgmlType.MXFP4.blockBytes);
+        for (int r = 0; r < n; r++) {
+            for (int blk = 0; blk < per; blk++) {
+                int base = (r * per + blk) * GgmlType.MXFP4.blockBytes;
+                out.put(base, m.scales().get(r * scalesPerRow + blk));
+                for (int j = 0; j < 16; j++) {
+                    int lo = code4(m, r * rowBytes, blk * 32 + j), hi = code4(m, r * rowBytes, blk * 32 + j + 16);
+                    out.put(base + 1 + j, (byte) (lo | hi << 4));
+                }
+            }
+        }
+        return new Encoded(GgmlType.MXFP4, shape, out.array(), null);
+    }
+
+    private static int code4(MxWeight m, int rowStart, int col) {
+        int b = m.codes().get(rowStart + col / 2) & 0xFF;
+        return (col & 1) == 0 ? b & 0x0F : b >>> 4;
+    }
+
+    /** MXINT8 element q/64 · 2^(e−127) = q · 2^(e−133): Q8_0 with the same codes when 2^(e−133) is an fp16 value. */
+    private static Encoded mxint8(String name, MxWeight m, long[] shape) {
+        int n = Math.toIntExact(m.rows()), k = Math.toIntExact(m.cols()), per = k / 32;
+        int rowBytes = Math.toIntExact(m.paddedCols()), scalesPerRow = Math.toIntExact(m.blocksPerRow());
+        ByteBuffer out = ByteBuffer.allocate(n * per * GgmlType.Q8_0.blockBytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < n; r++) {
+            for (int blk = 0; blk < per; blk++) {
+                int e = m.scales().get(r * scalesPerRow + blk) & 0xFF;
+                float d = Math.scalb(1f, e - 133);
+                short h = Half.floatToF16(d);
+                if (e == 0xFF || Half.f16ToFloat(h) != d) return null;
+                int base = (r * per + blk) * GgmlType.Q8_0.blockBytes;
+                out.putShort(base, h);
+                for (int i = 0; i < 32; i++) out.put(base + 2 + i, m.codes().get(r * rowBytes + blk * 32 + i));
+            }
+        }
+        return new Encoded(GgmlType.Q8_0, shape, out.array(), null);
+    }
+
+    /**
+     * llama.cpp's converter permutation of Q/K rows from rotate-half to interleaved RoPE pairs: within each head,
+     * new row 2i+j is old row j·(d/2)+i. Rows move whole, so block-quantized bytes stay exact.
+     */
+    static byte[] permuteRows(byte[] bytes, long[] shape, int heads, GgmlType t) {
+        int rows = Math.toIntExact(shape[0]);
+        int rowBytes = Math.toIntExact(t.bytes(shape[1]));
+        int d = rows / heads, half = d / 2;
+        byte[] out = new byte[bytes.length];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < half; i++) {
+                for (int j = 0; j < 2; j++) {
+                    System.arraycopy(bytes, (h * d + j * half + i) * rowBytes, out, (h * d + 2 * i + j) * rowBytes, rowBytes);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static long num(Map<String, Object> c, String key) {
+        if (c.get(key) instanceof Number v) return v.longValue();
+        throw new UnsupportedModelException("GGUF export needs the model config's " + key);
+    }
+
+    private static String fileStem(String source) {
+        String s = source == null ? "model" : source.replace('\\', '/');
+        s = s.substring(s.lastIndexOf('/') + 1);
+        int dot = s.lastIndexOf('.');
+        return dot > 0 ? s.substring(0, dot) : s;
+    }
+}
