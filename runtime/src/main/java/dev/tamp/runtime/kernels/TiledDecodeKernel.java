@@ -30,6 +30,11 @@ final class TiledDecodeKernel implements LinearKernel {
         this.k = k;
     }
 
+    /** A tiled kernel over any row decoder (e.g. a device layout's vector decoder). */
+    static TiledDecodeKernel of(RowDecoder decoder, int n, int k) {
+        return new TiledDecodeKernel(decoder, n, k);
+    }
+
     static TiledDecodeKernel of(MxWeight w) {
         int k = (int) w.cols();
         MxBlockCodec codec = new MxBlockCodec(w.format(), w.blockSize(), ScaleRule.FLOOR);
