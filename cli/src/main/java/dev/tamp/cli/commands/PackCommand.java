@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.cli.Provenance;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.core.encoding.EncodedTensor;
+import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.encoding.Layout;
+import dev.tamp.core.encoding.MxWeight;
+import dev.tamp.core.encoding.Sparse24Weight;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.json.Json;
@@ -78,7 +81,7 @@ public final class PackCommand implements Callable<Integer> {
                 throw new BadInputException("weight " + e.getKey() + ": " + ex.getMessage());
             }
             out.put(e.getKey(), p);
-            if (p != t || PackLayouts.layoutOf(t) != Layout.GENERIC) {
+            if (t instanceof IntGroupedWeight || t instanceof MxWeight || t instanceof Sparse24Weight) {
                 packed++;
                 byEncoding.merge(p.describe(), 1, Integer::sum);
             }
