@@ -141,7 +141,11 @@ final class SplitLayoutKernel implements LinearKernel {
     /** The weights of elements e .. e+L of row r whose codes are the int lanes q (already unpacked). */
     private FloatVector weights(IntVector q, int r, int e) {
         int gi = r * groups + e / group;
-        float s = scales[gi];
+        return weights(q, scales[gi], zeros == null ? 0f : zeros[gi]);
+    }
+
+    /** The weights of codes q with one group's scale s and zero point z. */
+    private FloatVector weights(IntVector q, float s, float z) {
         if (kind == Kind.MXFP4) {
             IntVector m = q.and(1), ex = q.lanewise(VectorOperators.LSHR, 1).and(3);
             IntVector mag = m.or(2).lanewise(VectorOperators.LSHL, ex).lanewise(VectorOperators.LSHR, 1);
@@ -151,7 +155,7 @@ final class SplitLayoutKernel implements LinearKernel {
             return f.blend(f.neg(), neg).mul(s);
         }
         FloatVector qf = (FloatVector) q.convertShape(VectorOperators.I2F, F, 0);
-        return qf.sub(zeros[gi]).mul(s);
+        return qf.sub(z).mul(s);
     }
 
     private void decodeRow(int r, float[] out, int off) {
@@ -198,13 +202,24 @@ final class SplitLayoutKernel implements LinearKernel {
             return acc.reduceLanes(VectorOperators.ADD) + rest;
         }
         int w = span;
+        FloatVector acc2 = FloatVector.zero(F); // low and high halves accumulate apart: two independent FMA chains
         for (int c = 0, e0 = 0; e0 < k; c++, e0 += 2 * w) {
+            if (e0 + 2 * w <= k && group % w == 0) { // each half of the chunk lies in one group: its scale is read once
+                int gl = r * groups + e0 / group, gh = r * groups + (e0 + w) / group;
+                float sl = scales[gl], sh = scales[gh], zl = zeros == null ? 0f : zeros[gl], zh = zeros == null ? 0f : zeros[gh];
+                for (int j = 0; j < w; j += L) {
+                    IntVector q = load(base + c * w + j);
+                    acc = weights(q.and(0x0F), sl, zl).fma(FloatVector.fromArray(F, x, xo + e0 + j), acc);
+                    acc2 = weights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sh, zh).fma(FloatVector.fromArray(F, x, xo + e0 + w + j), acc2);
+                }
+                continue;
+            }
             if (e0 + 2 * w <= k) {
                 for (int j = 0; j < w; j += L) {
                     IntVector q = load(base + c * w + j);
                     acc = weights(q.and(0x0F), r, e0 + j).fma(FloatVector.fromArray(F, x, xo + e0 + j), acc);
-                    acc = weights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), r, e0 + w + j)
-                            .fma(FloatVector.fromArray(F, x, xo + e0 + w + j), acc);
+                    acc2 = weights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), r, e0 + w + j)
+                            .fma(FloatVector.fromArray(F, x, xo + e0 + w + j), acc2);
                 }
                 continue;
             }
@@ -219,7 +234,7 @@ final class SplitLayoutKernel implements LinearKernel {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) + rest;
+        return acc.add(acc2).reduceLanes(VectorOperators.ADD) + rest;
     }
 
     private float tailDot(FloatVector wv, float[] x, int xo, int e, float[] tail) {
