@@ -32,7 +32,7 @@ final class SplitLayoutKernel implements LinearKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Byte> B = L * 8 >= 64 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorSpecies<Byte> B = L == 8 ? ByteVector.SPECIES_64 : L == 16 ? ByteVector.SPECIES_128 : null;
     /** Activation rows up to which the GEMV path runs. */
     static final int GEMV_MAX_ROWS = 4;
 
@@ -45,7 +45,9 @@ final class SplitLayoutKernel implements LinearKernel {
     private final float[] zeros;   // [n][groups] zero point as float (INT), null for MX
     private final int group;
     private final int groups;
+    private final int groupShift;  // log2(group), or 31 for one group a row
     private final int span;        // W: bytes per chunk (4-bit), 0 for 8-bit rows
+    private final int spanShift;   // log2(W)
     private final boolean signed8;
     private final int n;
     private final int k;
@@ -60,7 +62,9 @@ final class SplitLayoutKernel implements LinearKernel {
         this.zeros = zeros;
         this.group = group;
         this.groups = (k + group - 1) / group;
+        this.groupShift = group >= k ? 31 : Integer.numberOfTrailingZeros(group);
         this.span = span;
+        this.spanShift = Integer.numberOfTrailingZeros(Math.max(span, 1));
         this.signed8 = signed8;
         this.n = n;
         this.k = k;
@@ -75,7 +79,7 @@ final class SplitLayoutKernel implements LinearKernel {
     /** Whether a weight in layout {@code l} with these group and K sizes runs on the fast kernel here. */
     private static boolean fits(Layout l, int bits, int group, int k) {
         if (B == null || l != hostLayout()) return false;
-        return group % L == 0 || group >= k;
+        return group >= k || Integer.bitCount(group) == 1 && group >= L; // group index by shift in the inner loops
     }
 
     /** The fast kernel for an int-group weight, or null when it is not laid out for this host. */
@@ -123,8 +127,7 @@ final class SplitLayoutKernel implements LinearKernel {
             return;
         }
         parallel.forRange(n, 16, (from, to) -> {
-            float[] tail = new float[2 * L];
-            for (int r = from; r < to; r++) for (int m = 0; m < rows; m++) out[m * n + r] = dot(r, x, m * k, tail);
+            for (int r = from; r < to; r++) for (int m = 0; m < rows; m++) out[m * n + r] = dot(r, x, m * k);
         });
     }
 
@@ -138,109 +141,166 @@ final class SplitLayoutKernel implements LinearKernel {
         return (IntVector) ByteVector.fromArray(B, codes, at).convertShape(VectorOperators.B2I, I, 0);
     }
 
-    /** The weights of elements e .. e+L of row r whose codes are the int lanes q (already unpacked). */
-    private FloatVector weights(IntVector q, int r, int e) {
-        int gi = r * groups + e / group;
-        return weights(q, scales[gi], zeros == null ? 0f : zeros[gi]);
+    /** Group of element e within its row (groups are a power of two, or one per row). */
+    private int groupOf(int e) {
+        return e >>> groupShift;
     }
 
-    /** The weights of codes q with one group's scale s and zero point z. */
-    private FloatVector weights(IntVector q, float s, float z) {
-        if (kind == Kind.MXFP4) {
-            IntVector m = q.and(1), ex = q.lanewise(VectorOperators.LSHR, 1).and(3);
-            IntVector mag = m.or(2).lanewise(VectorOperators.LSHL, ex).lanewise(VectorOperators.LSHR, 1);
-            mag = mag.blend(m, ex.compare(VectorOperators.EQ, 0));
-            FloatVector f = ((FloatVector) mag.convertShape(VectorOperators.I2F, F, 0)).mul(0.5f);
-            VectorMask<Float> neg = q.and(8).compare(VectorOperators.NE, 0).cast(F);
-            return f.blend(f.neg(), neg).mul(s);
-        }
-        FloatVector qf = (FloatVector) q.convertShape(VectorOperators.I2F, F, 0);
-        return qf.sub(z).mul(s);
+    /** (q − z)·s, the GENERIC decoder's float operations. */
+    private static FloatVector intWeights(IntVector q, float s, float z) {
+        return ((FloatVector) q.convertShape(VectorOperators.I2F, F, 0)).sub(z).mul(s);
+    }
+
+    /** E2M1 codes (0..15) to value·s: doubled magnitude m (e = 0) or (2|m)·2^(e−1), halved, signed, scaled. */
+    private static FloatVector fp4Weights(IntVector q, float s) {
+        IntVector m = q.and(1), ex = q.lanewise(VectorOperators.LSHR, 1).and(3);
+        IntVector mag = m.or(2).lanewise(VectorOperators.LSHL, ex).lanewise(VectorOperators.LSHR, 1);
+        mag = mag.blend(m, ex.compare(VectorOperators.EQ, 0));
+        FloatVector f = ((FloatVector) mag.convertShape(VectorOperators.I2F, F, 0)).mul(0.5f);
+        VectorMask<Float> neg = q.and(8).compare(VectorOperators.NE, 0).cast(F);
+        return f.blend(f.neg(), neg).mul(s);
     }
 
     private void decodeRow(int r, float[] out, int off) {
-        float[] tail = new float[L];
-        int base = r * rowBytes;
+        switch (kind) {
+            case INT4 -> decodeInt4(r, out, off);
+            case MXFP4 -> decodeFp4(r, out, off);
+            default -> decodeInt8(r, out, off);
+        }
+    }
+
+    /** Σ_k x[xo + k]·W[r][k] in fused multiply-add chains, straight from the codes. */
+    float dot(int r, float[] x, int xo) {
+        return switch (kind) {
+            case INT4 -> dotInt4(r, x, xo);
+            case MXFP4 -> dotFp4(r, x, xo);
+            default -> dotInt8(r, x, xo);
+        };
+    }
+
+    /**
+     * One weight, scalar, with the same float operations as the vector paths: the tail of a row past its last whole
+     * chunk (or vector) runs here, so the vector loops have no branches.
+     */
+    private float weight(int r, int e) {
+        int g = r * groups + groupOf(e), base = r * rowBytes;
         if (kind == Kind.INT8) {
-            for (int e = 0; e < k; e += L) {
-                IntVector q = load(base + e);
-                store(weights(signed8 ? q : q.and(0xFF), r, e), out, off, e, tail);
-            }
-            return;
+            int b = codes[base + e];
+            return ((float) (signed8 ? b : b & 0xFF) - zeros[g]) * scales[g];
         }
-        int w = span;
-        for (int c = 0, e0 = 0; e0 < k; c++, e0 += 2 * w) {
-            for (int j = 0; j < w && e0 + j < k; j += L) {
-                IntVector q = load(base + c * w + j);
-                store(weights(q.and(0x0F), r, e0 + j), out, off, e0 + j, tail);
-                if (e0 + w + j < k) store(weights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), r, e0 + w + j), out, off, e0 + w + j, tail);
-            }
-        }
+        int w = span, o = e % (2 * w);
+        int b = codes[base + e / (2 * w) * w + o % w] & 0xFF;
+        int q = o < w ? b & 0xF : b >>> 4;
+        if (kind == Kind.INT4) return ((float) q - zeros[g]) * scales[g];
+        int m = q & 1, ex = (q >>> 1) & 3, mag = ex == 0 ? m : (2 | m) << (ex - 1);
+        float f = mag * 0.5f;
+        return ((q & 8) != 0 ? -f : f) * scales[g];
     }
 
-    private void store(FloatVector wv, float[] out, int off, int e, float[] tail) {
-        if (e + L <= k) {
-            wv.intoArray(out, off + e);
-        } else {
-            wv.intoArray(tail, 0);
-            System.arraycopy(tail, 0, out, off + e, k - e);
+    private float dotInt4(int r, float[] x, int xo) {
+        int base = r * rowBytes, gBase = r * groups, w = span, full = k / (2 * w) * (2 * w);
+        FloatVector acc = FloatVector.zero(F), acc2 = acc; // low and high halves: two independent FMA chains
+        // one flat loop over the row's bytes (a nested loop with a variable trip count defeats C2's vector boxing
+        // elimination): byte b of chunk b / W holds elements 2W·(b / W) + b % W (low nibble) and that + W (high)
+        int ws = spanShift, gs = groupShift;
+        float[] sc = scales, zp = zeros;
+        for (int b = 0, bytes = full / 2; b < bytes; b += L) {
+            int el = ((b >>> ws) << (ws + 1)) + (b & (w - 1));
+            IntVector q = load(base + b);
+            int gl = gBase + (el >>> gs), gh = gBase + ((el + w) >>> gs);
+            FloatVector wl = intWeights(q.and(0x0F), sc[gl], zp[gl]);
+            FloatVector wh = intWeights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh], zp[gh]);
+            acc = wl.fma(FloatVector.fromArray(F, x, xo + el), acc);
+            acc2 = wh.fma(FloatVector.fromArray(F, x, xo + el + w), acc2);
         }
-    }
-
-    /** Σ_k x[xo + k]·W[r][k], one fused multiply-add chain per lane. */
-    private float dot(int r, float[] x, int xo, float[] tail) {
-        int base = r * rowBytes;
-        FloatVector acc = FloatVector.zero(F);
-        float rest = 0;
-        if (kind == Kind.INT8) {
-            for (int e = 0; e < k; e += L) {
-                IntVector q = load(base + e);
-                FloatVector wv = weights(signed8 ? q : q.and(0xFF), r, e);
-                if (e + L <= k) acc = wv.fma(FloatVector.fromArray(F, x, xo + e), acc);
-                else rest += tailDot(wv, x, xo, e, tail);
-            }
-            return acc.reduceLanes(VectorOperators.ADD) + rest;
-        }
-        int w = span;
-        FloatVector acc2 = FloatVector.zero(F); // low and high halves accumulate apart: two independent FMA chains
-        for (int c = 0, e0 = 0; e0 < k; c++, e0 += 2 * w) {
-            if (e0 + 2 * w <= k && group % w == 0) { // each half of the chunk lies in one group: its scale is read once
-                int gl = r * groups + e0 / group, gh = r * groups + (e0 + w) / group;
-                float sl = scales[gl], sh = scales[gh], zl = zeros == null ? 0f : zeros[gl], zh = zeros == null ? 0f : zeros[gh];
-                for (int j = 0; j < w; j += L) {
-                    IntVector q = load(base + c * w + j);
-                    acc = weights(q.and(0x0F), sl, zl).fma(FloatVector.fromArray(F, x, xo + e0 + j), acc);
-                    acc2 = weights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sh, zh).fma(FloatVector.fromArray(F, x, xo + e0 + w + j), acc2);
-                }
-                continue;
-            }
-            if (e0 + 2 * w <= k) {
-                for (int j = 0; j < w; j += L) {
-                    IntVector q = load(base + c * w + j);
-                    acc = weights(q.and(0x0F), r, e0 + j).fma(FloatVector.fromArray(F, x, xo + e0 + j), acc);
-                    acc2 = weights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), r, e0 + w + j)
-                            .fma(FloatVector.fromArray(F, x, xo + e0 + w + j), acc2);
-                }
-                continue;
-            }
-            for (int j = 0; j < w && e0 + j < k; j += L) { // last, K-padded chunk
-                IntVector q = load(base + c * w + j);
-                for (int half = 0; half < 2; half++) {
-                    int e = e0 + half * w + j;
-                    if (e >= k) continue;
-                    FloatVector wv = weights(half == 0 ? q.and(0x0F) : q.lanewise(VectorOperators.ASHR, 4).and(0x0F), r, e);
-                    if (e + L <= k) acc = wv.fma(FloatVector.fromArray(F, x, xo + e), acc);
-                    else rest += tailDot(wv, x, xo, e, tail);
-                }
-            }
-        }
-        return acc.add(acc2).reduceLanes(VectorOperators.ADD) + rest;
-    }
-
-    private float tailDot(FloatVector wv, float[] x, int xo, int e, float[] tail) {
-        wv.intoArray(tail, 0);
-        float s = 0;
-        for (int i = 0; i < k - e; i++) s = Math.fma(tail[i], x[xo + e + i], s);
+        float s = acc.add(acc2).reduceLanes(VectorOperators.ADD);
+        for (int e = full; e < k; e++) s = Math.fma(weight(r, e), x[xo + e], s);
         return s;
+    }
+
+    private float dotFp4(int r, float[] x, int xo) {
+        int base = r * rowBytes, gBase = r * groups, w = span, full = k / (2 * w) * (2 * w);
+        FloatVector acc = FloatVector.zero(F), acc2 = acc; // low and high halves: two independent FMA chains
+        // one flat loop over the row's bytes (a nested loop with a variable trip count defeats C2's vector boxing
+        // elimination): byte b of chunk b / W holds elements 2W·(b / W) + b % W (low nibble) and that + W (high)
+        int ws = spanShift, gs = groupShift;
+        float[] sc = scales, zp = zeros;
+        for (int b = 0, bytes = full / 2; b < bytes; b += L) {
+            int el = ((b >>> ws) << (ws + 1)) + (b & (w - 1));
+            IntVector q = load(base + b);
+            int gl = gBase + (el >>> gs), gh = gBase + ((el + w) >>> gs);
+            FloatVector wl = fp4Weights(q.and(0x0F), sc[gl]);
+            FloatVector wh = fp4Weights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh]);
+            acc = wl.fma(FloatVector.fromArray(F, x, xo + el), acc);
+            acc2 = wh.fma(FloatVector.fromArray(F, x, xo + el + w), acc2);
+        }
+        float s = acc.add(acc2).reduceLanes(VectorOperators.ADD);
+        for (int e = full; e < k; e++) s = Math.fma(weight(r, e), x[xo + e], s);
+        return s;
+    }
+
+    private float dotInt8(int r, float[] x, int xo) {
+        int base = r * rowBytes, gBase = r * groups, full = k / L * L;
+        FloatVector acc = FloatVector.zero(F);
+        int gs = groupShift;
+        float[] sc = scales, zp = zeros;
+        for (int e = 0; e < full; e += L) {
+            IntVector q = load(base + e);
+            int g = gBase + (e >>> gs);
+            FloatVector wv = intWeights(signed8 ? q : q.and(0xFF), sc[g], zp[g]);
+            acc = wv.fma(FloatVector.fromArray(F, x, xo + e), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int e = full; e < k; e++) s = Math.fma(weight(r, e), x[xo + e], s);
+        return s;
+    }
+
+    private void decodeInt4(int r, float[] out, int off) {
+        int base = r * rowBytes, gBase = r * groups, w = span, full = k / (2 * w) * (2 * w);
+        // one flat loop over the row's bytes (a nested loop with a variable trip count defeats C2's vector boxing
+        // elimination): byte b of chunk b / W holds elements 2W·(b / W) + b % W (low nibble) and that + W (high)
+        int ws = spanShift, gs = groupShift;
+        float[] sc = scales, zp = zeros;
+        for (int b = 0, bytes = full / 2; b < bytes; b += L) {
+            int el = ((b >>> ws) << (ws + 1)) + (b & (w - 1));
+            IntVector q = load(base + b);
+            int gl = gBase + (el >>> gs), gh = gBase + ((el + w) >>> gs);
+            FloatVector wl = intWeights(q.and(0x0F), sc[gl], zp[gl]);
+            FloatVector wh = intWeights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh], zp[gh]);
+            wl.intoArray(out, off + el);
+            wh.intoArray(out, off + el + w);
+        }
+        for (int e = full; e < k; e++) out[off + e] = weight(r, e);
+    }
+
+    private void decodeFp4(int r, float[] out, int off) {
+        int base = r * rowBytes, gBase = r * groups, w = span, full = k / (2 * w) * (2 * w);
+        // one flat loop over the row's bytes (a nested loop with a variable trip count defeats C2's vector boxing
+        // elimination): byte b of chunk b / W holds elements 2W·(b / W) + b % W (low nibble) and that + W (high)
+        int ws = spanShift, gs = groupShift;
+        float[] sc = scales, zp = zeros;
+        for (int b = 0, bytes = full / 2; b < bytes; b += L) {
+            int el = ((b >>> ws) << (ws + 1)) + (b & (w - 1));
+            IntVector q = load(base + b);
+            int gl = gBase + (el >>> gs), gh = gBase + ((el + w) >>> gs);
+            FloatVector wl = fp4Weights(q.and(0x0F), sc[gl]);
+            FloatVector wh = fp4Weights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh]);
+            wl.intoArray(out, off + el);
+            wh.intoArray(out, off + el + w);
+        }
+        for (int e = full; e < k; e++) out[off + e] = weight(r, e);
+    }
+
+    private void decodeInt8(int r, float[] out, int off) {
+        int base = r * rowBytes, gBase = r * groups, full = k / L * L;
+        int gs = groupShift;
+        float[] sc = scales, zp = zeros;
+        for (int e = 0; e < full; e += L) {
+            IntVector q = load(base + e);
+            int g = gBase + (e >>> gs);
+            FloatVector wv = intWeights(signed8 ? q : q.and(0xFF), sc[g], zp[g]);
+            wv.intoArray(out, off + e);
+        }
+        for (int e = full; e < k; e++) out[off + e] = weight(r, e);
     }
 }

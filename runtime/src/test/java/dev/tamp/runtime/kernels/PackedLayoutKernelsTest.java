@@ -149,6 +149,35 @@ class PackedLayoutKernelsTest {
         }
     }
 
+    /** K that is not a whole number of chunks (the padded tail runs the scalar path): same results as GENERIC. */
+    @Test
+    void paddedTailsOfTheHostKernel() {
+        Layout host = PackedKernels.hostLayout();
+        if (host == null) return;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        for (int k : new int[] {100, 72, 200}) {
+            int n = 24;
+            float[] v = new float[n * k];
+            for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+            Tensor t = Tensor.ofFloats(v, n, k);
+            for (EncodedTensor w : new EncodedTensor[] {IntGroupCodec.quantize(t, 1, 4, false, 32), IntGroupCodec.quantize(t, 1, 8, true, 0),
+                    IntGroupCodec.quantize(t, 1, 8, false, 64), MxMatrix.quantize(t, 1, MxFormat.MXFP4_E2M1, 32, ScaleRule.FLOOR)}) {
+                LinearKernel ref = LinearKernels.prepare("w", w, 1), fast = LinearKernels.prepare("w", PackLayouts.pack(w, host), 1);
+                assertTrue(fast instanceof SplitLayoutKernel, w.describe());
+                assertArrayEquals(ref.denseWeight(), fast.denseWeight(), w.describe() + " K " + k);
+                for (int rows : new int[] {1, 9}) {
+                    float[] x = new float[rows * k], want = new float[rows * n], got = new float[rows * n];
+                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                    ref.forward(x, rows, want, PAR);
+                    fast.forward(x, rows, got, PAR);
+                    float scale = 0;
+                    for (float y : want) scale = Math.max(scale, Math.abs(y));
+                    for (int i = 0; i < got.length; i++) assertEquals(want[i], got[i], rows == 1 ? 1e-6 * scale : 0f, w.describe() + " K " + k + " rows " + rows);
+                }
+            }
+        }
+    }
+
     private static boolean usesSplitKernel(LinearKernel k) {
         return k instanceof SplitLayoutKernel || k instanceof ActivationQuantizingKernel a && a.weightsKernel() instanceof SplitLayoutKernel;
     }
