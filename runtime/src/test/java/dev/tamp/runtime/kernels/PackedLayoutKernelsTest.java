@@ -106,7 +106,7 @@ class PackedLayoutKernelsTest {
                 EncodedTensor generic = e.getValue();
                 float[] dense = WeightDecoders.decode("w", generic);
                 LinearKernel ref = LinearKernels.prepare("w", generic, 0);
-                for (int rows : new int[] {1, 9}) {
+                for (int rows : new int[] {1, 9, 80}) { // GEMV, tiles, whole-weight BLAS
                     float[] x = activations(rows, k), want = new float[rows * n];
                     ref.forward(x, rows, want, PAR);
                     float scale = 0;
@@ -132,7 +132,7 @@ class PackedLayoutKernelsTest {
                 }
             }
         }
-        assertEquals(3 * 12 * 2 * LAYOUTS.length, checked);
+        assertEquals(3 * 12 * 3 * LAYOUTS.length, checked);
     }
 
     @Test
@@ -165,7 +165,7 @@ class PackedLayoutKernelsTest {
                 LinearKernel ref = LinearKernels.prepare("w", w, 1), fast = LinearKernels.prepare("w", PackLayouts.pack(w, host), 1);
                 assertTrue(fast instanceof SplitLayoutKernel, w.describe());
                 assertArrayEquals(ref.denseWeight(), fast.denseWeight(), w.describe() + " K " + k);
-                for (int rows : new int[] {1, 9}) {
+                for (int rows : new int[] {1, 9, 70}) {
                     float[] x = new float[rows * k], want = new float[rows * n], got = new float[rows * n];
                     for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
                     ref.forward(x, rows, want, PAR);
