@@ -11,7 +11,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -22,11 +21,13 @@ import jdk.incubator.vector.VectorSpecies;
  * with the same float operations as the GENERIC decoder ((q − zero)·scale; E2M1 value·2^(e−127)), so decoded
  * weights are bit-identical to it.
  * <ul>
- *   <li>Few activation rows (GEMV): per output row one fused multiply-add chain over K straight from the codes,
- *       never materialising a weight row.</li>
- *   <li>More rows: {@link TiledDecodeKernel} with this vector row decoder, the same tiles and GEMM as the GENERIC
- *       path, hence bit-identical outputs.</li>
+ *   <li>Few activation rows (GEMV): per output row two fused multiply-add chains over K (low and high nibbles)
+ *       straight from the codes, never materialising a weight row; the sum order differs from the GEMM's.</li>
+ *   <li>More rows: {@link TiledDecodeKernel} with this vector row decoder, the same tiles (or whole-weight BLAS
+ *       product) as the GENERIC path, hence bit-identical outputs.</li>
  * </ul>
+ * Groups must be a power of two (indexed by shift) or one per row; the K tail past the last whole chunk runs scalar.
+ * Other group sizes take the portable path.
  */
 final class SplitLayoutKernel implements LinearKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -43,7 +44,6 @@ final class SplitLayoutKernel implements LinearKernel {
     private final int rowBytes;
     private final float[] scales;  // [n][groups]
     private final float[] zeros;   // [n][groups] zero point as float (INT), null for MX
-    private final int group;
     private final int groups;
     private final int groupShift;  // log2(group), or 31 for one group a row
     private final int span;        // W: bytes per chunk (4-bit), 0 for 8-bit rows
@@ -60,7 +60,6 @@ final class SplitLayoutKernel implements LinearKernel {
         this.rowBytes = rowBytes;
         this.scales = scales;
         this.zeros = zeros;
-        this.group = group;
         this.groups = (k + group - 1) / group;
         this.groupShift = group >= k ? 31 : Integer.numberOfTrailingZeros(group);
         this.span = span;
@@ -170,7 +169,7 @@ final class SplitLayoutKernel implements LinearKernel {
     }
 
     /** Σ_k x[xo + k]·W[r][k] in fused multiply-add chains, straight from the codes. */
-    float dot(int r, float[] x, int xo) {
+    private float dot(int r, float[] x, int xo) {
         return switch (kind) {
             case INT4 -> dotInt4(r, x, xo);
             case MXFP4 -> dotFp4(r, x, xo);
