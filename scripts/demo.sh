@@ -45,4 +45,6 @@ done
 echo
 echo "== tamp quantize minilm --method awq (W4 g128), then tamp verify with thresholds (exit 1 if not met) =="
 ./tamp quantize minilm --method awq --samples 64 -o "$out/minilm-awq-w4g128.tpk" | tail -1
-./tamp verify "$out/minilm-awq-w4g128.tpk" --reference minilm --sentences 64 --pairs 200 --min-cosine 0.95 --min-recall 0.93
+echo "== tamp pack for this host's vector width =="
+./tamp pack "$out/minilm-awq-w4g128.tpk" --device host -o "$out/minilm-awq-w4g128-host.tpk"
+./tamp verify "$out/minilm-awq-w4g128-host.tpk" --reference minilm --sentences 64 --pairs 200 --min-cosine 0.95 --min-recall 0.93

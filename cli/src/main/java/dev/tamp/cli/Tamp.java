@@ -8,6 +8,7 @@ import dev.tamp.cli.commands.RunCommand;
 import dev.tamp.cli.commands.InspectCommand;
 import dev.tamp.cli.commands.MxCommand;
 import dev.tamp.cli.commands.MxSliceCommand;
+import dev.tamp.cli.commands.PackCommand;
 import dev.tamp.cli.commands.PruneCommand;
 import dev.tamp.cli.commands.QuantizeCommand;
 import dev.tamp.cli.commands.RecipeCommand;
@@ -27,7 +28,7 @@ import picocli.CommandLine.ScopeType;
         description = "Compress, convert, pack and verify transformer checkpoints for the edge.",
         subcommands = {InspectCommand.class, ConvertCommand.class, RunCommand.class, CalibrateCommand.class, EvalCommand.class,
                 QuantizeCommand.class, CompotCommand.class, PruneCommand.class, MxCommand.class, MxSliceCommand.class,
-                VerifyCommand.class, ExportCommand.class, RecipeCommand.class,
+                PackCommand.class, VerifyCommand.class, ExportCommand.class, RecipeCommand.class,
                 CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
         footer = {"", "Exit codes: 0 ok, 1 verification threshold not met, 2 bad usage or input, "
                 + "3 unsupported model or op, 4 internal error.",

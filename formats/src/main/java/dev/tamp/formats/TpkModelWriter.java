@@ -53,6 +53,13 @@ public final class TpkModelWriter {
         m.set("config", Json.mapper().valueToTree(model.config()));
         m.set("opsets", Json.mapper().valueToTree(model.opsets()));
         meta.set("provenance", ProvenanceStep.toJson(model.provenance()));
+        for (ProvenanceStep s : model.provenance()) { // formats.md §6.2 "targets": the device the last `tamp pack` laid out for
+            if (s.step().equals("pack")) {
+                ObjectNode t = meta.putObject("targets");
+                t.put("device", s.options().get("device"));
+                t.put("layout", s.options().get("layout"));
+            }
+        }
         return meta;
     }
 

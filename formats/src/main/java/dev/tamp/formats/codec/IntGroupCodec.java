@@ -106,10 +106,13 @@ public final class IntGroupCodec {
         }
     }
 
+    /** The dense [N][K] floats of a grouped weight in any layout. */
     public static float[] dequantize(IntGroupedWeight w) {
+        if (w.layout() != Layout.GENERIC) w = (IntGroupedWeight) PackLayouts.toGeneric(w);
+        IntGroupedWeight g = w;
         int n = (int) w.rows(), k = (int) w.cols();
         float[] out = new float[n * k];
-        IntStream.range(0, n).parallel().forEach(r -> dequantizeRow(w, r, out, r * k));
+        IntStream.range(0, n).parallel().forEach(r -> dequantizeRow(g, r, out, r * k));
         return out;
     }
 }

@@ -37,8 +37,9 @@ public final class MxMatrix {
         codec.dequantizeRow(w.codes(), r * codec.rowBytes(k), w.scales(), r * codec.blocks(k), k, out, off);
     }
 
-    /** The dense [N][K] floats of an MX weight. */
+    /** The dense [N][K] floats of an MX weight in any layout. */
     public static float[] dequantize(MxWeight w) {
+        if (w.layout() != Layout.GENERIC) w = (MxWeight) PackLayouts.toGeneric(w);
         int n = (int) w.rows(), k = (int) w.cols();
         MxBlockCodec codec = new MxBlockCodec(w.format(), w.blockSize(), ScaleRule.FLOOR);
         int rowBytes = codec.rowBytes(k), nb = codec.blocks(k);

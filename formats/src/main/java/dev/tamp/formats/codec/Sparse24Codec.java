@@ -158,6 +158,7 @@ public final class Sparse24Codec {
      * @throws BadInputException on an inconsistent weight
      */
     public static float[] decode(Sparse24Weight w) {
+        if (w.layout() != Layout.GENERIC) w = (Sparse24Weight) PackLayouts.toGeneric(w);
         int n = Math.toIntExact(w.rows()), k = Math.toIntExact(w.cols());
         EncodedTensor v = w.values();
         float[] kept;

@@ -5,11 +5,13 @@ import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.DictionaryWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
+import dev.tamp.core.encoding.Layout;
 import dev.tamp.core.encoding.LowRankWeight;
 import dev.tamp.core.encoding.MxWeight;
 import dev.tamp.core.encoding.Sparse24Weight;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.tensor.DType;
+import dev.tamp.formats.codec.PackLayouts;
 import dev.tamp.core.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -77,14 +79,18 @@ final class EncodingChecks {
                 : ((DictionaryWeight) t).kAxis();
         if (kAxis != 0 && kAxis != 1) return "K axis " + kAxis + " of a matrix";
         long n = shape[1 - kAxis], k = shape[kAxis];
+        Layout layout = PackLayouts.layoutOf(t);
+        if (!PackLayouts.supported(layout)) return "layout " + layout + " is not supported";
         if (t instanceof IntGroupedWeight w) return intGroups(w, n, k);
         if (t instanceof MxWeight w) return mx(w, n, k);
         if (t instanceof Sparse24Weight w) {
             if (k % 4 != 0) return "2:4 sparsity over K " + k + ", not a multiple of 4";
             long[] vs = w.values().shape();
             if (vs.length != 2 || vs[0] != n || vs[1] != k / 2) return "values " + Arrays.toString(vs) + " for " + n + "x" + k;
-            long indices = Math.multiplyExact(n, (k / 4 + 1) / 2);
-            if (w.indices().capacity() < indices) return "indices plane of " + w.indices().capacity() + " bytes, needs " + indices;
+            long indices = PackLayouts.indexPlaneBytes(w);
+            if (w.indices().capacity() < indices || layout != Layout.GENERIC && w.indices().capacity() != indices) {
+                return "indices plane of " + w.indices().capacity() + " bytes, " + layout + " needs " + indices;
+            }
             return part("values", w.values());
         }
         if (t instanceof LowRankWeight w) {
@@ -109,8 +115,9 @@ final class EncodingChecks {
         if (w.bits() != 4 && w.bits() != 8) return w.bits() + "-bit codes";
         if (w.groupSize() <= 0) return "group size " + w.groupSize();
         long groups = (k + w.groupSize() - 1) / w.groupSize();
-        long codes = Math.multiplyExact(n, (Math.multiplyExact(k, (long) w.bits()) + 7) / 8);
-        if (w.codes().capacity() < codes) return "codes plane of " + w.codes().capacity() + " bytes, " + n + "x" + k + " needs " + codes;
+        Math.multiplyExact(k, (long) w.bits());
+        String c = codePlane(w, w.codes().capacity(), n, k);
+        if (c != null) return c;
         long[] groupShape = {n, groups};
         if (w.scales().dtype() != DType.F32 || !Arrays.equals(w.scales().shape(), groupShape)) {
             return "scales " + Arrays.toString(w.scales().shape()) + ", expected F32 " + Arrays.toString(groupShape);
@@ -129,9 +136,17 @@ final class EncodingChecks {
         long scales = Math.multiplyExact(n, blocks);
         long padded = Math.multiplyExact(blocks, (long) w.blockSize());
         Math.multiplyExact(padded, (long) w.format().bits()); // packedBytes multiplies unchecked
-        long codes = Math.multiplyExact(n, w.format().packedBytes(padded));
         if (w.scales().capacity() != scales) return "scales plane of " + w.scales().capacity() + " bytes for " + scales + " blocks";
-        if (w.codes().capacity() < codes) return "codes plane of " + w.codes().capacity() + " bytes, " + n + "x" + k + " needs " + codes;
+        return codePlane(w, w.codes().capacity(), n, k);
+    }
+
+    /** GENERIC planes may carry slack (older writers); device layouts must have exactly their documented size. */
+    private static String codePlane(EncodedTensor w, long have, long n, long k) {
+        Layout layout = PackLayouts.layoutOf(w);
+        long codes = PackLayouts.codePlaneBytes(w);
+        if (have < codes || layout != Layout.GENERIC && have != codes) {
+            return "codes plane of " + have + " bytes, " + n + "x" + k + " in layout " + layout + " needs " + codes;
+        }
         return null;
     }
 

@@ -97,6 +97,11 @@ final class TensorEntries {
         int f = e.format();
         try {
             DType dense = TpkFormat.denseType(f);
+            boolean laidOut = f == TpkFormat.SPARSE || MxFormat.fromTag(f) != null || f == TpkFormat.INT4_SYM || f == TpkFormat.INT4_ASYM
+                    || f == TpkFormat.INT8_SYM || f == TpkFormat.INT8_ASYM;
+            if (!laidOut && layout != Layout.GENERIC) {
+                throw BadInputException.inFile(file, "tensor " + name + " has layout " + layout + ", but its encoding has no code plane to lay out");
+            }
             if (dense != null) return new DenseWeight(Tensor.of(dense, shape, e.data()));
             MxFormat mx = MxFormat.fromTag(f);
             if (mx != null) {

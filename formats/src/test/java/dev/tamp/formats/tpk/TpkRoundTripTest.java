@@ -60,7 +60,7 @@ class TpkRoundTripTest {
         }
         m.put("sparse.f32", new Sparse24Weight(new long[] {4, 16}, 1, new DenseWeight(floats(4, 8)), bytes(4 * 2), Layout.GENERIC));
         m.put("sparse.int4", new Sparse24Weight(new long[] {4, 64}, 1, new IntGroupedWeight(new long[] {4, 32}, 1, 4, true, 32,
-                bytes(4 * 16), floats(4, 1), null, null, 0, 0f, Layout.SPLIT32), bytes(4 * 8), Layout.GENERIC));
+                bytes(4 * 32), floats(4, 1), null, null, 0, 0f, Layout.SPLIT32), bytes(4 * 8), Layout.GENERIC));
         m.put("lowrank", new LowRankWeight(new long[] {6, 10}, 1, new DenseWeight(floats(6, 3)), new DenseWeight(floats(3, 10))));
         m.put("dict", new DictionaryWeight(new long[] {6, 10}, 1, new DenseWeight(floats(4, 10)), new DenseWeight(floats(6, 2)),
                 Tensor.of(DType.U8, new long[] {6, 1}, bytes(6)), 2));

@@ -20,6 +20,9 @@ final class ActivationQuantizingKernel implements LinearKernel {
         this.inputScale = inputScale;
     }
 
+    /** The kernel that applies the weight to the quantized activations. */
+    LinearKernel weightsKernel() { return weights; }
+
     @Override public int inFeatures() { return weights.inFeatures(); }
 
     @Override public int outFeatures() { return weights.outFeatures(); }

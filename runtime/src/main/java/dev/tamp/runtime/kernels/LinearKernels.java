@@ -46,11 +46,11 @@ public final class LinearKernels {
             int rows = Math.toIntExact(s[0]), cols = Math.toIntExact(s[1]);
             return kAxis == 0 ? DenseLinearKernel.fromKn(v, rows, cols) : new DenseLinearKernel(v, rows, cols);
         }
-        if (w instanceof dev.tamp.core.encoding.MxWeight mx) return TiledDecodeKernel.of(mx);
-        if (w instanceof dev.tamp.core.encoding.Sparse24Weight s) return Sparse24Kernel.of(name, s);
+        if (w instanceof dev.tamp.core.encoding.MxWeight mx) return PackedKernels.of(mx);
+        if (w instanceof dev.tamp.core.encoding.Sparse24Weight s) return Sparse24Kernel.of(name, PackedKernels.canonical(s));
         if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g) {
-            if (g.inputScale() == null && g.activationBits() == 0) return TiledDecodeKernel.of(g);
-            return new ActivationQuantizingKernel(TiledDecodeKernel.of(g), g.activationBits(),
+            if (g.inputScale() == null && g.activationBits() == 0) return PackedKernels.of(g);
+            return new ActivationQuantizingKernel(PackedKernels.of(g), g.activationBits(),
                     g.activationScale(), g.inputScale() == null ? null : g.inputScale().toFloatArray());
         }
         if (FactoredLinearKernel.enabled()) {

@@ -30,6 +30,11 @@ final class TiledDecodeKernel implements LinearKernel {
         this.k = k;
     }
 
+    /** A tiled kernel over any row decoder (e.g. a device layout's vector decoder). */
+    static TiledDecodeKernel of(RowDecoder decoder, int n, int k) {
+        return new TiledDecodeKernel(decoder, n, k);
+    }
+
     static TiledDecodeKernel of(MxWeight w) {
         int k = (int) w.cols();
         MxBlockCodec codec = new MxBlockCodec(w.format(), w.blockSize(), ScaleRule.FLOOR);
@@ -48,6 +53,16 @@ final class TiledDecodeKernel implements LinearKernel {
 
     @Override
     public void forward(float[] x, int rows, float[] out, Parallel parallel) {
+        if (rows >= DenseLinearKernel.BLAS_MIN_ROWS && OpenBlas.available()) {
+            // Many rows: decoding the whole weight (O(N·K), a transient float copy) and one BLAS product beats
+            // streaming every activation row past each 32-row tile; the codes stay the resident form.
+            float[] w = new float[n * k];
+            parallel.forRange(n, TILE, (from, to) -> {
+                for (int r = from; r < to; r++) decoder.decode(r, w, r * k);
+            });
+            OpenBlas.gemm(x, w, out, rows, n, k, parallel);
+            return;
+        }
         parallel.forRange(n, TILE, (from, to) -> {
             float[] tile = new float[TILE * k];
             float[] part = new float[rows * TILE];

@@ -49,12 +49,17 @@ public final class WeightDecoders {
 
     public static float[] decode(String name, EncodedTensor w) {
         if (w instanceof DenseWeight d) return d.tensor().toFloatArray();
+        // Device layouts (tamp pack) decode through their exact inverse to GENERIC: the portable decoder.
+        if (dev.tamp.formats.codec.PackLayouts.layoutOf(w) != dev.tamp.core.encoding.Layout.GENERIC) {
+            w = dev.tamp.formats.codec.PackLayouts.toGeneric(w);
+        }
+        EncodedTensor generic = w;
         List<Function<EncodedTensor, float[]>> ds;
         synchronized (WeightDecoders.class) {
             ds = List.copyOf(DECODERS);
         }
         for (Function<EncodedTensor, float[]> d : ds) {
-            float[] v = d.apply(w);
+            float[] v = d.apply(generic);
             if (v != null) return v;
         }
         throw new UnsupportedModelException("weight " + name + " is encoded as " + w.describe() + ", which this backend cannot execute yet");

@@ -1,0 +1,49 @@
+package dev.tamp.cli;
+
+import static dev.tamp.cli.CliTest.tamp;
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tamp.core.json.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** tamp pack on a real W4 MiniLM: every device pack runs to the GENERIC pack's embeddings, bit for bit; deterministic; bad device. */
+class PackCliTest {
+    @TempDir Path tmp;
+
+    @Test
+    void devicePacksRunLikeTheGenericPack() throws Exception {
+        Path w4 = tmp.resolve("w4.tpk");
+        assertEquals(0, tamp("quantize", "minilm", "--method", "rtn", "--bits", "4", "--group", "128", "-o", w4.toString()).code());
+        String text = "Packing re-lays codes, never their values.";
+        JsonNode want = Json.parse(tamp("run", w4.toString(), "--text", text, "--json").out()).get("embeddings").get(0);
+        for (String device : new String[] {"host", "neon", "avx512", "cuda", "generic"}) {
+            Path out = tmp.resolve(device + ".tpk");
+            CliTest.Run r = tamp("pack", w4.toString(), "--device", device, "--json", "-o", out.toString());
+            assertEquals(0, r.code(), r.err());
+            JsonNode rep = Json.parse(r.out());
+            assertEquals(37, rep.get("packed").asInt(), r.out());
+            assertEquals(37, rep.get("packed_by_encoding").get("int4-asym-g128").asInt(), r.out());
+            JsonNode got = Json.parse(tamp("run", out.toString(), "--text", text, "--json").out()).get("embeddings").get(0);
+            for (int i = 0; i < want.size(); i++) assertEquals(want.get(i).asDouble(), got.get(i).asDouble(), 0.0, device + " @" + i);
+            JsonNode inspect = Json.parse(tamp("inspect", out.toString(), "--json").out());
+            assertTrue(inspect.toString().contains("\"pack\""), "provenance records the pack step");
+        }
+        Path again = tmp.resolve("again.tpk");
+        assertEquals(0, tamp("pack", w4.toString(), "--device", "neon", "-o", again.toString()).code());
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("neon.tpk")), Files.readAllBytes(again), "pack is deterministic");
+        Path back = tmp.resolve("back.tpk"), back2 = tmp.resolve("back2.tpk");
+        assertEquals(0, tamp("pack", tmp.resolve("cuda.tpk").toString(), "--device", "neon", "-o", back.toString()).code());
+        assertEquals(0, tamp("pack", back.toString(), "--device", "generic", "-o", back2.toString()).code());
+        JsonNode viaAll = Json.parse(tamp("run", back2.toString(), "--text", text, "--json").out()).get("embeddings").get(0);
+        assertEquals(want.toString(), viaAll.toString(), "cuda -> neon -> generic is lossless");
+
+        CliTest.Run bad = tamp("pack", w4.toString(), "--device", "sparc", "-o", tmp.resolve("x.tpk").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("sparc"), bad.err());
+        assertFalse(Files.exists(tmp.resolve("x.tpk")), "no output on a usage error");
+    }
+}
