@@ -35,7 +35,9 @@ class DeterminismTest {
         String m = "stories260k";
         twice("convert", "convert", m);
         Path stats = twice("calibrate", "calibrate", m, "--samples", "8", "--seq-len", "32");
-        twice("rtn", "quantize", m, "--method", "rtn", "--bits", "4", "--group", "32");
+        Path w4 = twice("rtn", "quantize", m, "--method", "rtn", "--bits", "4", "--group", "32");
+        twice("pack", "pack", w4.toString(), "--device", "neon");
+        twice("export-gguf", "export", w4.toString(), "--to", "gguf");
         twice("smoothquant", "quantize", m, "--method", "smoothquant", "--stats", stats.toString());
         twice("awq", "quantize", m, "--method", "awq", "--group", "32", "--samples", "8", "--seq-len", "32");
         Path anchor = twice("mx", "mx", m, "--format", "mxint8");

@@ -40,7 +40,7 @@ public final class PackCommand implements Callable<Integer> {
     @Option(names = "--device", required = true, paramLabel = "DEVICE",
             description = "generic, neon, avx2, avx512, cuda, or host (this machine's vector width).") String device;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "The pack to write (atomically: a temporary file renamed into place).") Path output;
 
     @Option(names = "--json", description = "Print the report as one JSON document.") boolean json;
 
