@@ -38,6 +38,8 @@ final class TorchSession implements Session {
     private final Graph graph;
     private final NDManager manager;
     private final Map<String, Object> weights = new HashMap<>();
+    /** The uploaded weight tensors, by identity: they live as long as the session. */
+    private final java.util.Set<Object> uploaded = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final OpContext javaCtx;
     private final long opset;
 
@@ -58,7 +60,9 @@ final class TorchSession implements Session {
                 weights.put(e.getKey(), Value.of(d.tensor()));
             } else {
                 float[] f = WeightDecoders.decodeAsStored(e.getKey(), w);
-                weights.put(e.getKey(), manager.create(f, new Shape(w.shape())));
+                NDArray t = manager.create(f, new Shape(w.shape()));
+                weights.put(e.getKey(), t);
+                uploaded.add(t);
             }
         }
     }
@@ -95,7 +99,12 @@ final class TorchSession implements Session {
                 } catch (RuntimeException e) {
                     throw new UnsupportedModelException("node " + n.label() + " (" + n.opType() + ") on torch: " + e.getMessage(), e);
                 }
-                for (int o = 0; o < n.outputs().size() && o < out.length; o++) values.put(n.outputs().get(o), out[o]);
+                for (int o = 0; o < n.outputs().size() && o < out.length; o++) {
+                    // a result belongs to its first operand's manager, which may be the weights' (e.g. Gather on the
+                    // embedding table): move it to this run's manager or it outlives the run (a leak per call)
+                    if (out[o] instanceof NDArray a && a.getManager() != run && !uploaded.contains(a)) a.attach(run);
+                    values.put(n.outputs().get(o), out[o]);
+                }
                 if (listener != ExecutionListener.NONE) {
                     listener.onNode(n, Arrays.stream(in).map(TorchOps::download).toArray(Value[]::new),
                             Arrays.stream(out).map(TorchOps::download).toArray(Value[]::new));
