@@ -2,6 +2,7 @@ package dev.tamp.cli;
 
 import dev.tamp.cli.commands.CalibrateCommand;
 import dev.tamp.cli.commands.ConvertCommand;
+import dev.tamp.cli.commands.DistillCommand;
 import dev.tamp.cli.commands.EvalCommand;
 import dev.tamp.cli.commands.RunCommand;
 import dev.tamp.cli.commands.InspectCommand;
@@ -25,7 +26,7 @@ import picocli.CommandLine.ScopeType;
         description = "Compress, convert, pack and verify transformer checkpoints for the edge.",
         subcommands = {InspectCommand.class, ConvertCommand.class, RunCommand.class, CalibrateCommand.class, EvalCommand.class,
                 QuantizeCommand.class, CompotCommand.class, PruneCommand.class, MxCommand.class, MxSliceCommand.class,
-                VerifyCommand.class,
+                VerifyCommand.class, DistillCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 verification threshold not met, 2 bad usage or input, "
                 + "3 unsupported model or op, 4 internal error.",

@@ -123,9 +123,7 @@ public final class Distiller {
                     p.projectGradient(grads[i]);
                     AdamW.step(p.master, grads[i], m[i], v[i], step + 1, lr, o.weightDecay());
                 }
-                double el = (System.nanoTime() - t0) / 1e9;
-                double eta = el / (step + 1 - start) * (o.steps() - step - 1);
-                progress.update(step + 1, String.format("loss %.5f lr %.2e%s eta %.0fs", lossValue, lr, fmt == null ? "" : " " + fmt.cliName(), eta));
+                progress.update(step + 1, String.format(java.util.Locale.ROOT, "loss %.5f lr %.2e%s", lossValue, lr, fmt == null ? "" : " " + fmt.cliName()));
                 if (o.checkpointEvery() > 0 && (step + 1) % o.checkpointEvery() == 0 && step + 1 < o.steps()) {
                     Checkpoint.write(o.checkpointDir(), o.fingerprint(), step + 1, params, m, v, losses);
                 }

@@ -32,6 +32,7 @@ public final class TrainableGraph implements AutoCloseable {
     private final NDManager manager;
     private final Map<String, Object> constants = new HashMap<>();
     private final Set<String> trainable;
+    private final Set<Object> constantSet = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final long opset;
 
     public TrainableGraph(Model model, Set<String> trainable) {
@@ -57,6 +58,7 @@ public final class TrainableGraph implements AutoCloseable {
                 constants.put(e.getKey(), manager.create(WeightDecoders.decodeAsStored(e.getKey(), w), new Shape(w.shape())));
             }
         }
+        constantSet.addAll(constants.values());
     }
 
     /** The manager that owns the constants; open a sub-manager per step for the step's tensors. */
@@ -105,7 +107,11 @@ public final class TrainableGraph implements AutoCloseable {
                 throw new UnsupportedModelException("node " + n.label() + " (" + n.opType() + ") has no differentiable torch implementation; "
                         + "training through it is not supported");
             }
-            for (int o = 0; o < n.outputs().size() && o < out.length; o++) values.put(n.outputs().get(o), out[o]);
+            for (int o = 0; o < n.outputs().size() && o < out.length; o++) {
+                // an op's result belongs to its first operand's manager, which may be the constants' one: move it to this run's
+                if (out[o] instanceof NDArray a && a.getManager() != run && !constantSet.contains(a)) a.attach(run);
+                values.put(n.outputs().get(o), out[o]);
+            }
         }
         Map<String, NDArray> result = new LinkedHashMap<>();
         for (String w : outputs) {
