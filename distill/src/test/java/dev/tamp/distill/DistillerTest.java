@@ -169,6 +169,19 @@ class DistillerTest {
         }
     }
 
+    @Test
+    void studentFromTeacherLayers() {
+        Model all = LayerSelection.select(teacher, new int[] {0, 1, 2, 3, 4, 5});
+        assertEquals(teacher.graph().nodes(), all.graph().nodes(), "keeping every layer gives the teacher's graph");
+        Model three = LayerSelection.select(teacher, new int[] {0, 2, 4});
+        assertTrue(three.weights().size() < teacher.weights().size() * 0.6, "half the layers' weights are gone");
+        Distiller.Result r = Distiller.distill(teacher, three, tokenizer,
+                new DistillOptions(10, 3e-4f, 4, 16, 1, 5, 0.01f, DistillOptions.Loss.MSE, 1f, List.of(), MxFormat.MXINT8, 0, null, null), Progress.NONE);
+        assertEquals(24, r.trained().size());
+        double first = (r.losses()[0] + r.losses()[1] + r.losses()[2]) / 3, last = (r.losses()[7] + r.losses()[8] + r.losses()[9]) / 3;
+        assertTrue(last < 0.8 * first, "3-layer student's loss fell: " + first + " -> " + last);
+    }
+
     private static float[] values(Model m, String name) {
         return WeightDecoders.decodeAsStored(name, m.weights().get(name));
     }

@@ -10,6 +10,7 @@ import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.distill.DistillOptions;
 import dev.tamp.distill.Distiller;
+import dev.tamp.distill.LayerSelection;
 import dev.tamp.formats.TpkModelWriter;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--student", paramLabel = "MODEL", description = "The compressed student (.tpk from prune or quantize, or the "
             + "FP32 model for MF-QAT).") String student;
 
-    @Option(names = "--student-layers", paramLabel = "I,J,..", description = "A smaller student from these teacher layers (not supported yet).")
+    @Option(names = "--student-layers", paramLabel = "I,J,..", description = "Instead of --student: a shallower student made of these teacher layers (0-based, increasing).")
     String studentLayers;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
@@ -86,10 +87,7 @@ public final class DistillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (studentLayers != null) {
-            throw new BadInputException("--student-layers is not supported yet; give a compressed --student (from tamp prune, quantize or mx)");
-        }
-        if (student == null) throw new BadInputException("--student is required");
+        if ((student == null) == (studentLayers == null)) throw new BadInputException("give either --student or --student-layers");
         List<MxFormat> formats = new ArrayList<>();
         for (String f : mxFormats) formats.add(format(f, "--mx-formats"));
         MxFormat anchorFormat = format(anchor, "--anchor");
@@ -98,7 +96,8 @@ public final class DistillCommand implements Callable<Integer> {
         }
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel t = LoadedModel.load(teacher, null, progress);
-        LoadedModel s = LoadedModel.load(student, tokenizer, progress);
+        LoadedModel s = student != null ? LoadedModel.load(student, tokenizer, progress)
+                : LoadedModel.load(teacher, tokenizer, progress).with(LayerSelection.select(t.runnable(), layers(studentLayers)));
         boolean decoder = s.isDecoder();
         DistillOptions.Loss l = switch (loss == null ? (decoder ? "kl" : "mse") : loss) {
             case "mse" -> DistillOptions.Loss.MSE;
@@ -117,6 +116,7 @@ public final class DistillCommand implements Callable<Integer> {
         Distiller.Result r = Distiller.distill(t.runnable(), s.runnable(), s.tokenizer(), o, progress);
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("teacher", teacher);
+        if (studentLayers != null) opts.put("student_layers", studentLayers);
         opts.put("steps", Integer.toString(steps));
         opts.put("lr", Float.toString(lr));
         opts.put("batch", Integer.toString(batch));
@@ -158,6 +158,14 @@ public final class DistillCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private static int[] layers(String spec) {
+        try {
+            return java.util.Arrays.stream(spec.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new BadInputException("--student-layers must be comma-separated layer numbers, not '" + spec + "'");
+        }
     }
 
     private static MxFormat format(String name, String option) {
