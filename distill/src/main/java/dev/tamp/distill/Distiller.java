@@ -103,13 +103,13 @@ public final class Distiller {
                     }
                     Map<String, NDArray> ps = new HashMap<>();
                     for (StudentWeight p : params) {
-                        NDArray a = run.create(p.effective(fmt), new Shape(p.shape));
+                        NDArray a = run.create(p.effective(fmt, o.anchor()), new Shape(p.shape));
                         a.setRequiresGradient(true);
                         ps.put(p.name, a);
                     }
                     try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
                         NDArray sh = sg.forward(run, ps, inputs, List.of(out)).get(out);
-                        NDArray loss = decoder ? klLoss(sh, target, o.temperature()) : embeddingLoss(pool(sh, mask, pooling, run), target, o.loss());
+                        NDArray loss = decoder ? klLoss(sh, target, o.temperature(), mask, run) : embeddingLoss(pool(sh, mask, pooling, run), target, o.loss());
                         lossValue = loss.toFloatArray()[0];
                         gc.backward(loss);
                     }
@@ -231,11 +231,17 @@ public final class Distiller {
         return d.mul(d).sum(new int[] {1}).mean();
     }
 
-    /** T²·mean over positions of KL(softmax(t/T) ‖ softmax(s/T)) on the last axis. */
-    static NDArray klLoss(NDArray s, NDArray t, float temperature) {
+    /** T²·mean over unpadded positions of KL(softmax(t/T) ‖ softmax(s/T)) on the last axis ([B][L][V] logits). */
+    static NDArray klLoss(NDArray s, NDArray t, float temperature, long[] mask, NDManager mgr) {
         int last = s.getShape().dimension() - 1;
         NDArray lt = t.div(temperature).logSoftmax(last), ls = s.div(temperature).logSoftmax(last);
         NDArray kl = lt.exp().mul(lt.sub(ls)).sum(new int[] {last});
+        if (mask != null && kl.getShape().size() == mask.length) {
+            float[] mf = new float[mask.length];
+            for (int i = 0; i < mf.length; i++) mf[i] = mask[i];
+            NDArray mk = mgr.create(mf, kl.getShape());
+            return kl.mul(mk).sum().div(mk.sum().maximum(1f)).mul(temperature * temperature);
+        }
         return kl.mean().mul(temperature * temperature);
     }
 }

@@ -4,6 +4,7 @@ import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.encoding.MxFormat;
+import dev.tamp.core.encoding.MxWeight;
 import dev.tamp.core.encoding.Sparse24Weight;
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.tensor.Tensor;
@@ -74,8 +75,11 @@ final class StudentWeight {
                 + "; distill trains dense, 2:4 (float values), int weight-only and MX students (COMPOT factors are not supported yet)");
     }
 
-    /** The weight the forward uses this step (stored layout); {@code format} is the sampled MX format for MF-QAT. */
-    float[] effective(MxFormat format) {
+    /**
+     * The weight the forward uses this step (stored layout). MF-QAT: {@code format} is the sampled MX format, reached the way a
+     * deployment reaches it — quantized to the {@code anchor}, then sliced.
+     */
+    float[] effective(MxFormat format, MxFormat anchor) {
         switch (kind) {
             case SPARSE24: {
                 float[] e = master.clone();
@@ -86,8 +90,11 @@ final class StudentWeight {
                 IntGroupedWeight q = (IntGroupedWeight) original;
                 return fromRows(IntGroupCodec.dequantize(requantize(q)), n, k, kAxis);
             }
-            case MX:
-                return fromRows(MxMatrix.dequantize(MxMatrix.quantize(Tensor.ofFloats(master, shape), kAxis, format, MX_BLOCK, ScaleRule.FLOOR)), n, k, kAxis);
+            case MX: {
+                // what ships: the anchor, sliced to the sampled format by Slice-and-Scale (tamp mx-slice)
+                MxWeight a = MxMatrix.quantize(Tensor.ofFloats(master, shape), kAxis, anchor, MX_BLOCK, ScaleRule.FLOOR);
+                return fromRows(MxMatrix.dequantize(format == anchor ? a : MxMatrix.slice(a, format)), n, k, kAxis);
+            }
             default:
                 return master;
         }
