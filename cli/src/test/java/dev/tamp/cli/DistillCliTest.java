@@ -23,7 +23,7 @@ class DistillCliTest {
         assertEquals(0, r.code(), r.err());
         JsonNode j = Json.parse(r.out());
         assertEquals(2, j.get("steps").asInt());
-        assertEquals(36, j.get("trained_weights").asInt());
+        assertTrue(j.get("trained_weights").asInt() >= 36, r.out());
         assertEquals(2, j.get("loss").size());
         assertTrue(j.get("first_loss").asDouble() > 0, r.out());
         CliTest.Run again = tamp(concat(args, b.toString()));

@@ -72,11 +72,17 @@ public final class LayerSelection {
         Set<String> producedIn0 = new HashSet<>();
         for (Node n : g.nodes()) if (Integer.valueOf(0).equals(layerOf.get(n))) producedIn0.addAll(n.outputs());
         String in0 = null;
-        for (String i : inLayer0) {
-            if (producedIn0.contains(i) || teacher.weights().containsKey(i) || (layers > 1 && inLayer1.contains(i)) || g.producers().get(i) == null) continue;
-            if (in0 != null && !in0.equals(i)) throw new UnsupportedModelException("cannot tell layer 0's hidden input (" + in0 + " or " + i + ")");
-            in0 = i;
+        Map<String, Node> producers = g.producers();
+        List<String> candidates = new ArrayList<>();
+        for (String i : new java.util.TreeSet<>(inLayer0)) {
+            Node p = producers.get(i);
+            if (producedIn0.contains(i) || teacher.weights().containsKey(i) || (layers > 1 && inLayer1.contains(i)) || p == null
+                    || p.opType().equals("Constant")) continue;
+            candidates.add(i);
         }
+        if (candidates.size() > 1) candidates.removeIf(i -> !producers.get(i).label().contains("embeddings"));
+        if (candidates.size() != 1) throw new UnsupportedModelException("cannot tell layer 0's hidden input among " + candidates);
+        in0 = candidates.get(0);
         if (in0 == null) throw new UnsupportedModelException("cannot find layer 0's hidden input");
         if (keep.length == 0) throw new BadInputException("--student-layers names no layer");
         // rename: layer l's reading of its predecessor's value becomes the last kept layer's value
