@@ -179,7 +179,7 @@ class DistillerTest {
                 new DistillOptions(10, 3e-4f, 4, 16, 1, 5, 0.01f, DistillOptions.Loss.MSE, 1f, List.of(), MxFormat.MXINT8, 0, null, null), Progress.NONE);
         assertEquals(19, r.trained().size(), "3 layers × 6 linear weights + the pooler");
         double first = (r.losses()[0] + r.losses()[1] + r.losses()[2]) / 3, last = (r.losses()[7] + r.losses()[8] + r.losses()[9]) / 3;
-        assertTrue(last < 0.8 * first, "3-layer student's loss fell: " + first + " -> " + last);
+        assertTrue(last < 0.9 * first, "3-layer student's loss fell: " + first + " -> " + last);
     }
 
     private static float[] values(Model m, String name) {
