@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -158,6 +159,7 @@ class DistillerTest {
     }
 
     @Test
+    @Tag("slow")
     void mfQatSamplesFormatsAndSavesTheAnchor() {
         List<MxFormat> fs = List.of(MxFormat.MXINT8, MxFormat.MXFP8_E4M3, MxFormat.MXFP6_E3M2, MxFormat.MXFP4_E2M1);
         Distiller.Result r = Distiller.distill(teacher, teacher, tokenizer, options(6, 0, null, null, fs), Progress.NONE);
@@ -170,6 +172,7 @@ class DistillerTest {
     }
 
     @Test
+    @Tag("slow")
     void studentFromTeacherLayers() {
         Model all = LayerSelection.select(teacher, new int[] {0, 1, 2, 3, 4, 5});
         assertEquals(teacher.graph().nodes(), all.graph().nodes(), "keeping every layer gives the teacher's graph");
