@@ -2,6 +2,7 @@ package dev.tamp.cli;
 
 import dev.tamp.cli.commands.CalibrateCommand;
 import dev.tamp.cli.commands.ConvertCommand;
+import dev.tamp.cli.commands.DistillCommand;
 import dev.tamp.cli.commands.EvalCommand;
 import dev.tamp.cli.commands.ExportCommand;
 import dev.tamp.cli.commands.RunCommand;
@@ -28,7 +29,7 @@ import picocli.CommandLine.ScopeType;
         description = "Compress, convert, pack and verify transformer checkpoints for the edge.",
         subcommands = {InspectCommand.class, ConvertCommand.class, RunCommand.class, CalibrateCommand.class, EvalCommand.class,
                 QuantizeCommand.class, CompotCommand.class, PruneCommand.class, MxCommand.class, MxSliceCommand.class,
-                PackCommand.class, VerifyCommand.class, ExportCommand.class, RecipeCommand.class,
+                PackCommand.class, VerifyCommand.class, DistillCommand.class, ExportCommand.class, RecipeCommand.class,
                 CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
         footer = {"", "Exit codes: 0 ok, 1 verification threshold not met, 2 bad usage or input, "
                 + "3 unsupported model or op, 4 internal error.",

@@ -1,0 +1,176 @@
+package dev.tamp.cli.commands;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tamp.cli.Provenance;
+import dev.tamp.cli.support.LoadedModel;
+import dev.tamp.core.encoding.MxFormat;
+import dev.tamp.core.error.BadInputException;
+import dev.tamp.core.json.Json;
+import dev.tamp.core.progress.StderrProgress;
+import dev.tamp.distill.DistillOptions;
+import dev.tamp.distill.Distiller;
+import dev.tamp.distill.LayerSelection;
+import dev.tamp.formats.TpkModelWriter;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "distill", mixinStandardHelpOptions = true,
+        description = {"Knowledge distillation of a compressed student towards its teacher on libtorch autograd (DJL, CPU): the "
+                + "student's linear weights are trained as float masters — 2:4 weights with their mask fixed, int weights through "
+                + "fake quantization with a straight-through estimator — and re-encoded to the student's encoding at the end.",
+                "Encoders: MSE (= 2(1−cos)) or 1−cos of the pooled, L2-normalised sentence embeddings. Decoders: KL of the "
+                + "next-token distributions at --temperature. AdamW (decoupled weight decay), linear warm-up then cosine decay, "
+                + "seeded order over calibration-split sentences (never the held-out split tamp eval uses); deterministic on CPU.",
+                "--mx-formats: multi-format QAT — each step fake-quantizes the weights in one format sampled from the list; the "
+                + "output is the --anchor (MXINT8 or MXFP8) pack that tamp mx-slice turns into the lower formats."},
+        footer = {"", "Examples:", "  tamp prune minilm --method sparsegpt -o p.tpk && tamp distill --teacher minilm --student p.tpk --steps 300 -o pd.tpk",
+                "  tamp distill --teacher minilm --student minilm --mx-formats mxint8,mxfp8,mxfp6,mxfp4 --anchor mxint8 -o anchor.tpk",
+                "  tamp distill --teacher minilm --student p.tpk --steps 600 --checkpoint-every 100 -o pd.tpk   (then --resume pd.tpk.ckpt)"})
+public final class DistillCommand implements Callable<Integer> {
+    @Option(names = "--teacher", required = true, paramLabel = "MODEL") String teacher;
+
+    @Option(names = "--student", paramLabel = "MODEL", description = "The compressed student (.tpk from prune or quantize, or the "
+            + "FP32 model for MF-QAT).") String student;
+
+    @Option(names = "--student-layers", paramLabel = "I,J,..", description = "Instead of --student: a shallower student made of these teacher layers (0-based, increasing).")
+    String studentLayers;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
+
+    @Option(names = "--steps", defaultValue = "200", description = "Optimizer steps (default: ${DEFAULT-VALUE}).") int steps;
+
+    @Option(names = "--lr", defaultValue = "1e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") float lr;
+
+    @Option(names = "--batch", defaultValue = "16", description = "Sentences per step (default: ${DEFAULT-VALUE}).") int batch;
+
+    @Option(names = "--seq", defaultValue = "64", description = "Max tokens per sentence (default: ${DEFAULT-VALUE}).") int seq;
+
+    @Option(names = "--warmup", description = "Linear warm-up steps (default: 10% of --steps).") Integer warmup;
+
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW decoupled weight decay (default: ${DEFAULT-VALUE}).")
+    float weightDecay;
+
+    @Option(names = "--seed", defaultValue = "0") long seed;
+
+    @Option(names = "--loss", description = "mse or cosine (encoders, default mse), kl (decoders, the default there).") String loss;
+
+    @Option(names = "--temperature", defaultValue = "1", description = "KL temperature (default: ${DEFAULT-VALUE}).") float temperature;
+
+    @Option(names = "--mx-formats", split = ",", paramLabel = "F1,F2,..", description = "MF-QAT: formats sampled per step, e.g. mxint8,mxfp8,mxfp6,mxfp4.")
+    List<String> mxFormats = new ArrayList<>();
+
+    @Option(names = "--anchor", defaultValue = "mxint8", description = "MF-QAT output format: mxint8 or mxfp8 (default: ${DEFAULT-VALUE}).")
+    String anchor;
+
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Write a checkpoint every N steps (default: never).")
+    int checkpointEvery;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Where checkpoints go (default: OUT.tpk.ckpt).") Path checkpointDir;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue from the checkpoint in DIR (same options).") Path resume;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json to use instead of the student's.") Path tokenizer;
+
+    @Option(names = "--json", description = "Print the result as one JSON document.") boolean json;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if ((student == null) == (studentLayers == null)) throw new BadInputException("give either --student or --student-layers");
+        List<MxFormat> formats = new ArrayList<>();
+        for (String f : mxFormats) formats.add(format(f, "--mx-formats"));
+        MxFormat anchorFormat = format(anchor, "--anchor");
+        if (anchorFormat != MxFormat.MXINT8 && anchorFormat != MxFormat.MXFP8_E4M3) {
+            throw new BadInputException("--anchor must be mxint8 or mxfp8, not " + anchor);
+        }
+        StderrProgress progress = StderrProgress.forStderr();
+        LoadedModel t = LoadedModel.load(teacher, null, progress);
+        LoadedModel s = student != null ? LoadedModel.load(student, tokenizer, progress)
+                : LoadedModel.load(teacher, tokenizer, progress).with(LayerSelection.select(t.runnable(), layers(studentLayers)));
+        boolean decoder = s.isDecoder();
+        DistillOptions.Loss l = switch (loss == null ? (decoder ? "kl" : "mse") : loss) {
+            case "mse" -> DistillOptions.Loss.MSE;
+            case "cosine" -> DistillOptions.Loss.COSINE;
+            case "kl" -> DistillOptions.Loss.KL;
+            default -> throw new BadInputException("--loss must be mse, cosine or kl, not " + loss);
+        };
+        int w = warmup != null ? warmup : steps / 10;
+        Path ck = checkpointDir != null ? checkpointDir : Path.of(output + ".ckpt");
+        DistillOptions o;
+        try {
+            o = new DistillOptions(steps, lr, batch, seq, w, seed, weightDecay, l, temperature, formats, anchorFormat, checkpointEvery, ck, resume);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        Distiller.Result r = Distiller.distill(t.runnable(), s.runnable(), s.tokenizer(), o, progress);
+        Map<String, String> opts = new LinkedHashMap<>();
+        opts.put("teacher", teacher);
+        if (studentLayers != null) opts.put("student_layers", studentLayers);
+        opts.put("steps", Integer.toString(steps));
+        opts.put("lr", Float.toString(lr));
+        opts.put("batch", Integer.toString(batch));
+        opts.put("seq", Integer.toString(seq));
+        opts.put("warmup", Integer.toString(w));
+        opts.put("weight_decay", Float.toString(weightDecay));
+        opts.put("seed", Long.toString(seed));
+        opts.put("loss", l.name().toLowerCase(Locale.ROOT));
+        if (l == DistillOptions.Loss.KL) opts.put("temperature", Float.toString(temperature));
+        if (!formats.isEmpty()) {
+            opts.put("mx_formats", String.join(",", formats.stream().map(MxFormat::cliName).toList()));
+            opts.put("anchor", anchorFormat.cliName());
+        }
+        TpkModelWriter.write(r.student().withStep(Provenance.step("distill", opts)), output);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectNode j = Json.object();
+            j.put("output", output.toString());
+            j.put("teacher", t.path.toString());
+            j.put("student", s.path.toString());
+            j.put("steps", steps);
+            j.put("start_step", r.startStep());
+            j.put("seconds", r.seconds());
+            j.put("first_loss", r.firstLoss());
+            j.put("last_loss", r.lastLoss());
+            j.put("trained_weights", r.trained().size());
+            ArrayNode ls = j.putArray("loss");
+            for (double v : r.losses()) ls.add(v);
+            if (!r.formatCounts().isEmpty()) {
+                ObjectNode fc = j.putObject("format_steps");
+                r.formatCounts().forEach(fc::put);
+            }
+            out.println(Json.pretty(j));
+        } else {
+            out.printf(Locale.ROOT, "distilled %d weights over %d steps (from step %d) in %.1f s: loss %.5f -> %.5f%n", r.trained().size(), steps,
+                    r.startStep(), r.seconds(), r.firstLoss(), r.lastLoss());
+            if (!r.formatCounts().isEmpty()) out.println("format steps: " + r.formatCounts());
+            out.println("wrote " + output);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static int[] layers(String spec) {
+        try {
+            return java.util.Arrays.stream(spec.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new BadInputException("--student-layers must be comma-separated layer numbers, not '" + spec + "'");
+        }
+    }
+
+    private static MxFormat format(String name, String option) {
+        MxFormat f = MxFormat.fromCliName(name);
+        if (f == null) throw new BadInputException(option + ": unknown MX format '" + name + "'");
+        return f;
+    }
+}

@@ -1,0 +1,247 @@
+package dev.tamp.distill;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.tamp.core.encoding.EncodedTensor;
+import dev.tamp.core.encoding.MxFormat;
+import dev.tamp.core.error.BadInputException;
+import dev.tamp.core.error.UnsupportedModelException;
+import dev.tamp.core.ir.Model;
+import dev.tamp.core.ir.ValueInfo;
+import dev.tamp.core.progress.Progress;
+import dev.tamp.quantizers.LinearWeights;
+import dev.tamp.runtime.data.CalibrationSampler;
+import dev.tamp.runtime.data.TextCorpus;
+import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.pipeline.Pooling;
+import dev.tamp.runtime.tokenizer.Encoding;
+import dev.tamp.runtime.tokenizer.Tokenizer;
+import dev.tamp.runtime.torch.TrainableGraph;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Knowledge distillation of a compressed student towards its teacher on libtorch autograd (algorithms.md §5).
+ * Encoders: the loss compares the mean-pooled (or [CLS]), L2-normalised sentence embeddings (MSE = 2(1−cos), or 1−cos).
+ * Decoders: KL(teacher‖student) of the next-token distributions at temperature T, times T². The student's linear
+ * weights are trained as float masters (2:4 mask fixed; int and MX through fake quantization with a straight-through
+ * estimator) by AdamW with linear warm-up and cosine decay, on calibration-split sentences in a seeded order; the
+ * held-out split is never trained on.
+ */
+public final class Distiller {
+    /** Sentences drawn from the calibration split (the data order reshuffles each pass over them). */
+    static final int POOL = 20000;
+
+    /** The result: the student with trained weights, and the loss trajectory. */
+    public record Result(Model student, int steps, int startStep, float firstLoss, float lastLoss, double[] losses, double seconds,
+            List<String> trained, Map<String, Integer> formatCounts) {}
+
+    private Distiller() {}
+
+    public static Result distill(Model teacher, Model student, Tokenizer tokenizer, DistillOptions o, Progress progress) {
+        System.setProperty("ai.djl.offline", "true");
+        boolean decoder = student.graph().outputs().stream().anyMatch(v -> v.name().equals("logits"));
+        if (decoder != teacher.graph().outputs().stream().anyMatch(v -> v.name().equals("logits"))) {
+            throw new BadInputException("teacher " + teacher.source() + " and student " + student.source() + " are not both encoders or both decoders");
+        }
+        if (decoder && o.loss() != DistillOptions.Loss.KL) throw new BadInputException("decoders distil with --loss kl (the logits' KL)");
+        if (!decoder && o.loss() == DistillOptions.Loss.KL) throw new BadInputException("--loss kl needs a decoder; encoders use mse or cosine");
+        String out = decoder ? "logits" : hiddenOutput(student);
+        Pooling pooling = decoder ? null : Pooling.forModel(student);
+        boolean mx = !o.mxFormats().isEmpty();
+
+        List<StudentWeight> params = new ArrayList<>();
+        for (LinearWeights.Target t : LinearWeights.select(student, List.of())) {
+            EncodedTensor w = student.weights().get(t.weight());
+            if (w == null) continue;
+            params.add(StudentWeight.of(t.weight(), w, t.kAxis(), mx));
+        }
+        if (params.isEmpty()) throw new UnsupportedModelException(student.source() + ": no linear weights to train");
+        List<String> names = params.stream().map(p -> p.name).toList();
+        float[][] m = new float[params.size()][], v = new float[params.size()][];
+        for (int i = 0; i < params.size(); i++) {
+            m[i] = new float[params.get(i).master.length];
+            v[i] = new float[params.get(i).master.length];
+        }
+        int start = 0;
+        double[] losses = new double[o.steps()];
+        if (o.resume() != null) {
+            start = Checkpoint.read(o.resume(), o.fingerprint(), params, m, v, losses);
+            progress.info("resuming from " + o.resume() + " at step " + start);
+        }
+
+        List<String> pool = CalibrationSampler.sample(TextCorpus.bundled(TextCorpus.Split.CALIBRATION), CalibrationSampler.Mode.SENTENCE,
+                Math.min(POOL, o.steps() * o.batch()), o.seed(), 0);
+        if (pool.isEmpty()) throw new BadInputException("no calibration sentences");
+        Map<String, Integer> formatCounts = new LinkedHashMap<>();
+        long t0 = System.nanoTime();
+        try (TrainableGraph tg = new TrainableGraph(teacher, java.util.Set.of());
+             TrainableGraph sg = new TrainableGraph(student, new java.util.HashSet<>(names))) {
+            progress.begin("distill", o.steps());
+            for (int step = start; step < o.steps(); step++) {
+                List<String> texts = batch(pool, step, o.batch(), o.seed());
+                Map<String, Value> inputs = inputs(student, tokenizer, texts, o.seq());
+                long[] mask = inputs.get("attention_mask") != null ? inputs.get("attention_mask").longs : null;
+                MxFormat fmt = mx ? o.mxFormats().get(new SplittableRandom(o.seed() * 1_000_003L + step).nextInt(o.mxFormats().size())) : null;
+                if (fmt != null) formatCounts.merge(fmt.cliName(), 1, Integer::sum);
+                float lossValue;
+                float[][] grads = new float[params.size()][];
+                try (NDManager run = sg.manager().newSubManager()) {
+                    Map<String, Value> tin = new HashMap<>(inputs);
+                    NDArray target;
+                    try (NDManager tr = tg.manager().newSubManager()) {
+                        NDArray th = tg.forward(tr, Map.of(), teacherInputs(teacher, tin), List.of(teacherOutput(teacher, decoder))).values().iterator().next();
+                        target = decoder ? th.duplicate() : pool(th, mask, pooling, tr).duplicate();
+                        target.attach(run);
+                    }
+                    Map<String, NDArray> ps = new HashMap<>();
+                    for (StudentWeight p : params) {
+                        NDArray a = run.create(p.effective(fmt, o.anchor()), new Shape(p.shape));
+                        a.setRequiresGradient(true);
+                        ps.put(p.name, a);
+                    }
+                    try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                        NDArray sh = sg.forward(run, ps, inputs, List.of(out)).get(out);
+                        NDArray loss = decoder ? klLoss(sh, target, o.temperature(), mask, run) : embeddingLoss(pool(sh, mask, pooling, run), target, o.loss());
+                        lossValue = loss.toFloatArray()[0];
+                        gc.backward(loss);
+                    }
+                    for (int i = 0; i < params.size(); i++) grads[i] = ps.get(params.get(i).name).getGradient().toFloatArray();
+                }
+                if (!Float.isFinite(lossValue)) throw new UnsupportedModelException("distillation diverged at step " + (step + 1) + " (loss " + lossValue + "); lower --lr");
+                losses[step] = lossValue;
+                float lr = AdamW.learningRate(step + 1, o.steps(), o.warmup(), o.lr());
+                for (int i = 0; i < params.size(); i++) {
+                    StudentWeight p = params.get(i);
+                    p.projectGradient(grads[i]);
+                    AdamW.step(p.master, grads[i], m[i], v[i], step + 1, lr, o.weightDecay());
+                }
+                progress.update(step + 1, String.format(java.util.Locale.ROOT, "loss %.5f lr %.2e%s", lossValue, lr, fmt == null ? "" : " " + fmt.cliName()));
+                if (o.checkpointEvery() > 0 && (step + 1) % o.checkpointEvery() == 0 && step + 1 < o.steps()) {
+                    Checkpoint.write(o.checkpointDir(), o.fingerprint(), step + 1, params, m, v, losses);
+                }
+            }
+            progress.end();
+        }
+        Map<String, EncodedTensor> weights = new LinkedHashMap<>(student.weights());
+        for (StudentWeight p : params) weights.put(p.name, p.encode(o.anchor()));
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return new Result(student.withWeights(weights), o.steps(), start, (float) losses[start], (float) losses[o.steps() - 1], losses, secs,
+                names, formatCounts);
+    }
+
+    /** The step's sentences: pass {@code e} over the pool in the order of a shuffle seeded by (seed, e). */
+    static List<String> batch(List<String> pool, int step, int batch, long seed) {
+        List<String> out = new ArrayList<>(batch);
+        int[] perm = null;
+        int permEpoch = -1;
+        for (int i = 0; i < batch; i++) {
+            long g = (long) step * batch + i;
+            int epoch = (int) (g / pool.size()), at = (int) (g % pool.size());
+            if (epoch != permEpoch) {
+                perm = shuffle(pool.size(), seed * 31 + epoch);
+                permEpoch = epoch;
+            }
+            out.add(pool.get(perm[at]));
+        }
+        return out;
+    }
+
+    private static int[] shuffle(int n, long seed) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1), t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    static Map<String, Value> inputs(Model model, Tokenizer tokenizer, List<String> texts, int seq) {
+        List<Encoding> enc = tokenizer.encodeBatch(texts, seq, true);
+        int n = enc.size(), len = enc.get(0).length();
+        long[] ids = new long[n * len], mask = new long[n * len], types = new long[n * len];
+        for (int i = 0; i < n; i++) {
+            Encoding e = enc.get(i);
+            for (int t = 0; t < len; t++) {
+                ids[i * len + t] = e.ids()[t];
+                mask[i * len + t] = e.attentionMask()[t];
+                types[i * len + t] = e.typeIds()[t];
+            }
+        }
+        List<String> names = model.graph().inputs().stream().map(ValueInfo::name).toList();
+        Map<String, Value> in = new HashMap<>();
+        in.put("input_ids", Value.longs(ids, n, len));
+        in.put("attention_mask", Value.longs(mask, n, len));
+        if (names.contains("token_type_ids")) in.put("token_type_ids", Value.longs(types, n, len));
+        for (String name : names) {
+            if (!in.containsKey(name)) throw new UnsupportedModelException(model.source() + ": graph input " + name + " cannot be fed by distill");
+        }
+        return in;
+    }
+
+    private static Map<String, Value> teacherInputs(Model teacher, Map<String, Value> in) {
+        Map<String, Value> r = new HashMap<>();
+        for (ValueInfo v : teacher.graph().inputs()) {
+            Value x = in.get(v.name());
+            if (x == null) throw new UnsupportedModelException(teacher.source() + ": graph input " + v.name() + " cannot be fed by distill");
+            r.put(v.name(), x);
+        }
+        return r;
+    }
+
+    private static String teacherOutput(Model teacher, boolean decoder) {
+        return decoder ? "logits" : hiddenOutput(teacher);
+    }
+
+    static String hiddenOutput(Model m) {
+        return m.graph().outputs().stream().filter(v -> v.dims() == null || v.dims().size() == 3).map(ValueInfo::name).findFirst()
+                .orElseThrow(() -> new UnsupportedModelException(m.source() + ": no [batch, seq, hidden] output to pool"));
+    }
+
+    /** Mean over unmasked tokens (or [CLS]), L2-normalised: [B][D]. */
+    static NDArray pool(NDArray h, long[] mask, Pooling pooling, NDManager mgr) {
+        long b = h.getShape().get(0), len = h.getShape().get(1);
+        NDArray e;
+        if (pooling == Pooling.CLS) {
+            e = h.get(":, 0, :");
+        } else {
+            float[] mf = new float[(int) (b * len)];
+            for (int i = 0; i < mf.length; i++) mf[i] = mask == null ? 1f : mask[i];
+            NDArray mk = mgr.create(mf, new Shape(b, len, 1));
+            e = h.mul(mk).sum(new int[] {1}).div(mk.sum(new int[] {1}).maximum(1f));
+        }
+        NDArray norm = e.mul(e).sum(new int[] {1}, true).add(1e-24f).sqrt();
+        return e.div(norm);
+    }
+
+    /** MSE: mean over the batch of ‖e_s − e_t‖² (= 2(1 − cos) for unit vectors); COSINE: mean of 1 − cos. */
+    static NDArray embeddingLoss(NDArray es, NDArray et, DistillOptions.Loss loss) {
+        if (loss == DistillOptions.Loss.COSINE) return es.mul(et).sum(new int[] {1}).neg().add(1f).mean();
+        NDArray d = es.sub(et);
+        return d.mul(d).sum(new int[] {1}).mean();
+    }
+
+    /** T²·mean over unpadded positions of KL(softmax(t/T) ‖ softmax(s/T)) on the last axis ([B][L][V] logits). */
+    static NDArray klLoss(NDArray s, NDArray t, float temperature, long[] mask, NDManager mgr) {
+        int last = s.getShape().dimension() - 1;
+        NDArray lt = t.div(temperature).logSoftmax(last), ls = s.div(temperature).logSoftmax(last);
+        NDArray kl = lt.exp().mul(lt.sub(ls)).sum(new int[] {last});
+        if (mask != null && kl.getShape().size() == mask.length) {
+            float[] mf = new float[mask.length];
+            for (int i = 0; i < mf.length; i++) mf[i] = mask[i];
+            NDArray mk = mgr.create(mf, kl.getShape());
+            return kl.mul(mk).sum().div(mk.sum().maximum(1f)).mul(temperature * temperature);
+        }
+        return kl.mean().mul(temperature * temperature);
+    }
+}
