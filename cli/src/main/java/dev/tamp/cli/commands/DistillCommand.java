@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
                 "  tamp distill --teacher minilm --student minilm --mx-formats mxint8,mxfp8,mxfp6,mxfp4 --anchor mxint8 -o anchor.tpk",
                 "  tamp distill --teacher minilm --student p.tpk --steps 600 --checkpoint-every 100 -o pd.tpk   (then --resume pd.tpk.ckpt)"})
 public final class DistillCommand implements Callable<Integer> {
-    @Option(names = "--teacher", required = true, paramLabel = "MODEL") String teacher;
+    @Option(names = "--teacher", required = true, paramLabel = "MODEL", description = "The model to learn from (e.g. the FP32 original).") String teacher;
 
     @Option(names = "--student", paramLabel = "MODEL", description = "The compressed student (.tpk from prune or quantize, or the "
             + "FP32 model for MF-QAT).") String student;
@@ -45,7 +45,7 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--student-layers", paramLabel = "I,J,..", description = "Instead of --student: a shallower student made of these teacher layers (0-based, increasing).")
     String studentLayers;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk") Path output;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "The trained pack to write (atomically: a temporary file renamed into place).") Path output;
 
     @Option(names = "--steps", defaultValue = "200", description = "Optimizer steps (default: ${DEFAULT-VALUE}).") int steps;
 
@@ -60,7 +60,7 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW decoupled weight decay (default: ${DEFAULT-VALUE}).")
     float weightDecay;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "Seeds the data order and MF-QAT format draws (default: ${DEFAULT-VALUE}).") long seed;
 
     @Option(names = "--loss", description = "mse or cosine (encoders, default mse), kl (decoders, the default there).") String loss;
 
