@@ -34,6 +34,10 @@ class HelpConsistencyTest {
             if (!String.join("\n", spec.usageMessage().footer()).contains("Examples:")) problems.add(name + ": no examples");
             for (OptionSpec o : spec.options()) {
                 if (o.description().length == 0 || o.description()[0].isBlank()) problems.add(name + " " + o.longestName() + ": no description");
+                for (String d : o.description()) {
+                    // picocli formats descriptions: a lone % breaks the help text ("10%" must be "10%%")
+                    if (d.replace("%%", "").replace("%n", "").contains("%")) problems.add(name + " " + o.longestName() + ": unescaped % in its description");
+                }
                 for (String n : o.names()) {
                     if (n.startsWith("--") && !n.matches("--[a-z0-9]+(-[a-z0-9]+)*")) problems.add(name + " " + n + ": not kebab-case");
                 }

@@ -55,7 +55,7 @@ public final class DistillCommand implements Callable<Integer> {
 
     @Option(names = "--seq", defaultValue = "64", description = "Max tokens per sentence (default: ${DEFAULT-VALUE}).") int seq;
 
-    @Option(names = "--warmup", description = "Linear warm-up steps (default: 10% of --steps).") Integer warmup;
+    @Option(names = "--warmup", description = "Linear warm-up steps (default: 10%% of --steps).") Integer warmup;
 
     @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW decoupled weight decay (default: ${DEFAULT-VALUE}).")
     float weightDecay;
