@@ -5,7 +5,7 @@
 set -euo pipefail
 src=/usr/share/libonnx-testdata/data/node
 here="$(cd "$(dirname "$0")" && pwd)"
-ops='add|sub|mul|div|pow|max|min|sum|equal|greater|less|and|or|not|sqrt|exp|log|tanh|abs|neg|reciprocal|sigmoid|relu|erf|where|identity|constant|shape|reshape|flatten|transpose|unsqueeze|squeeze|concat|slice|gather|expand|constantofshape|cast|range|reduce_mean|reduce_sum|reduce_sum_square|reduce_max|softmax|layer_normalization|matmul|gemm'
+ops='add|sub|mul|div|pow|max|min|sum|equal|greater|less|and|or|not|sqrt|exp|log|tanh|abs|neg|reciprocal|sigmoid|relu|erf|where|identity|constant|shape|reshape|flatten|transpose|unsqueeze|squeeze|concat|slice|gather|expand|constantofshape|cast|range|reduce_mean|reduce_sum|reduce_sum_square|reduce_max|softmax|layer_normalization|matmul|gemm|round|clip|dequantizelinear'
 n=0
 for d in "$src"/test_*; do
   name=$(basename "$d")

@@ -13,6 +13,7 @@ import dev.tamp.core.ir.Model;
 import dev.tamp.core.ir.ValueInfo;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.quantizers.LinearWeights;
+import dev.tamp.runtime.calib.LinearLayers;
 import dev.tamp.runtime.data.CalibrationSampler;
 import dev.tamp.runtime.data.TextCorpus;
 import dev.tamp.runtime.exec.Value;
@@ -33,7 +34,11 @@ import java.util.SplittableRandom;
  * Decoders: KL(teacher‖student) of the next-token distributions at temperature T, times T². The student's linear
  * weights are trained as float masters (2:4 mask fixed; int and MX through fake quantization with a straight-through
  * estimator) by AdamW with linear warm-up and cosine decay, on calibration-split sentences in a seeded order; the
- * held-out split is never trained on.
+ * held-out split is never trained on. With a feature weight λ &gt; 0 the loss adds λ times the per-layer feature loss: the
+ * relative squared error ‖s − t‖² / ‖t‖² over unpadded tokens of every activation that feeds a linear layer (both graphs
+ * name it alike), averaged over them, plus (encoders) the per-token final hidden state. Matching intermediate
+ * activations gives each layer its own target instead of one pooled vector per sentence, the layer-wise distillation
+ * that sparse-model recovery (e.g. oBERT, arXiv 2203.07259) relies on.
  */
 public final class Distiller {
     /** Sentences drawn from the calibration split (the data order reshuffles each pass over them). */
@@ -80,6 +85,16 @@ public final class Distiller {
         List<String> pool = CalibrationSampler.sample(TextCorpus.bundled(TextCorpus.Split.CALIBRATION), CalibrationSampler.Mode.SENTENCE,
                 Math.min(POOL, o.steps() * o.batch()), o.seed(), 0);
         if (pool.isEmpty()) throw new BadInputException("no calibration sentences");
+        List<String> features = o.featureWeight() > 0 ? featureTargets(teacher, student, decoder ? null : out) : List.of();
+        if (o.featureWeight() > 0 && features.isEmpty()) {
+            throw new UnsupportedModelException(student.source() + ": no activations shared with the teacher for --feature-loss");
+        }
+        List<String> teacherOuts = new ArrayList<>();
+        teacherOuts.add(teacherOutput(teacher, decoder));
+        for (String f : features) if (!teacherOuts.contains(f)) teacherOuts.add(f);
+        List<String> studentOuts = new ArrayList<>();
+        studentOuts.add(out);
+        for (String f : features) if (!studentOuts.contains(f)) studentOuts.add(f);
         Map<String, Integer> formatCounts = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         try (TrainableGraph tg = new TrainableGraph(teacher, java.util.Set.of());
@@ -96,10 +111,17 @@ public final class Distiller {
                 try (NDManager run = sg.manager().newSubManager()) {
                     Map<String, Value> tin = new HashMap<>(inputs);
                     NDArray target;
+                    Map<String, NDArray> featureTargets = new HashMap<>();
                     try (NDManager tr = tg.manager().newSubManager()) {
-                        NDArray th = tg.forward(tr, Map.of(), teacherInputs(teacher, tin), List.of(teacherOutput(teacher, decoder))).values().iterator().next();
+                        Map<String, NDArray> tout = tg.forward(tr, Map.of(), teacherInputs(teacher, tin), teacherOuts);
+                        NDArray th = tout.get(teacherOuts.get(0));
                         target = decoder ? th.duplicate() : pool(th, mask, pooling, tr).duplicate();
                         target.attach(run);
+                        for (String f : features) {
+                            NDArray ft = tout.get(f).duplicate();
+                            ft.attach(run);
+                            featureTargets.put(f, ft);
+                        }
                     }
                     Map<String, NDArray> ps = new HashMap<>();
                     for (StudentWeight p : params) {
@@ -108,8 +130,17 @@ public final class Distiller {
                         ps.put(p.name, a);
                     }
                     try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-                        NDArray sh = sg.forward(run, ps, inputs, List.of(out)).get(out);
+                        Map<String, NDArray> sout = sg.forward(run, ps, inputs, studentOuts);
+                        NDArray sh = sout.get(out);
                         NDArray loss = decoder ? klLoss(sh, target, o.temperature(), mask, run) : embeddingLoss(pool(sh, mask, pooling, run), target, o.loss());
+                        if (!features.isEmpty()) {
+                            NDArray fl = null;
+                            for (String f : features) {
+                                NDArray e = relativeError(sout.get(f), featureTargets.get(f), mask, run);
+                                fl = fl == null ? e : fl.add(e);
+                            }
+                            loss = loss.add(fl.div((float) features.size()).mul(o.featureWeight()));
+                        }
                         lossValue = loss.toFloatArray()[0];
                         gc.backward(loss);
                     }
@@ -229,6 +260,42 @@ public final class Distiller {
         if (loss == DistillOptions.Loss.COSINE) return es.mul(et).sum(new int[] {1}).neg().add(1f).mean();
         NDArray d = es.sub(et);
         return d.mul(d).sum(new int[] {1}).mean();
+    }
+
+    /**
+     * The activations the feature loss matches: the input of every linear layer of the student that the teacher's graph
+     * also computes (graph inputs and weights excluded), in graph order, then {@code hidden} (the per-token output) if given.
+     */
+    static List<String> featureTargets(Model teacher, Model student, String hidden) {
+        java.util.Set<String> computed = new java.util.HashSet<>();
+        for (dev.tamp.core.ir.Node n : teacher.graph().nodes()) computed.addAll(n.outputs());
+        java.util.Set<String> studentComputed = new java.util.HashSet<>();
+        for (dev.tamp.core.ir.Node n : student.graph().nodes()) studentComputed.addAll(n.outputs());
+        java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
+        for (LinearLayers.Linear l : LinearLayers.of(student)) {
+            if (computed.contains(l.input()) && studentComputed.contains(l.input())) out.add(l.input());
+        }
+        if (hidden != null && computed.contains(hidden)) out.add(hidden);
+        return new ArrayList<>(out);
+    }
+
+    /** ‖s − t‖² / ‖t‖² over the unpadded tokens when the first two axes are [batch, seq], else over everything. */
+    static NDArray relativeError(NDArray s, NDArray t, long[] mask, NDManager mgr) {
+        NDArray d = s.sub(t);
+        NDArray d2 = d.mul(d), t2 = t.mul(t);
+        Shape sh = s.getShape();
+        if (mask != null && sh.dimension() >= 2 && sh.get(0) * sh.get(1) == mask.length) {
+            float[] mf = new float[mask.length];
+            for (int i = 0; i < mf.length; i++) mf[i] = mask[i];
+            long[] dims = new long[sh.dimension()];
+            java.util.Arrays.fill(dims, 1);
+            dims[0] = sh.get(0);
+            dims[1] = sh.get(1);
+            NDArray mk = mgr.create(mf, new Shape(dims));
+            d2 = d2.mul(mk);
+            t2 = t2.mul(mk);
+        }
+        return d2.sum().div(t2.sum().add(1e-12f));
     }
 
     /** T²·mean over unpadded positions of KL(softmax(t/T) ‖ softmax(s/T)) on the last axis ([B][L][V] logits). */

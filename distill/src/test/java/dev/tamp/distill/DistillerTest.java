@@ -75,7 +75,7 @@ class DistillerTest {
     }
 
     static DistillOptions options(int steps, int every, Path ckpt, Path resume, List<MxFormat> mx) {
-        return new DistillOptions(steps, 2e-4f, 4, 16, 2, 7, 0.01f, DistillOptions.Loss.MSE, 1f, mx, MxFormat.MXINT8, every, ckpt, resume);
+        return new DistillOptions(steps, 2e-4f, 4, 16, 2, 7, 0.01f, DistillOptions.Loss.MSE, 1f, 0f, mx, MxFormat.MXINT8, every, ckpt, resume);
     }
 
     @Test
@@ -132,7 +132,7 @@ class DistillerTest {
     void lossFallsAndTheMaskStays() {
         Model student = magnitude24(teacher);
         Distiller.Result r = Distiller.distill(teacher, student, tokenizer,
-                new DistillOptions(16, 3e-4f, 4, 16, 2, 3, 0.01f, DistillOptions.Loss.MSE, 1f, List.of(), MxFormat.MXINT8, 0, null, null), Progress.NONE);
+                new DistillOptions(16, 3e-4f, 4, 16, 2, 3, 0.01f, DistillOptions.Loss.MSE, 1f, 0f, List.of(), MxFormat.MXINT8, 0, null, null), Progress.NONE);
         double first = (r.losses()[0] + r.losses()[1] + r.losses()[2] + r.losses()[3]) / 4, last = 0;
         for (int i = 12; i < 16; i++) last += r.losses()[i] / 4;
         assertTrue(last < 0.9 * first, "loss fell: first 4 steps " + first + ", last 4 " + last);
@@ -140,6 +140,32 @@ class DistillerTest {
             Sparse24Weight before = (Sparse24Weight) student.weights().get(name), after = (Sparse24Weight) r.student().weights().get(name);
             assertEquals(before.indices(), after.indices(), name + ": 2:4 pattern unchanged");
         }
+    }
+
+    @Test
+    void featureLossMatchesEveryLayerAndIsZeroForTheTeacherItself() {
+        String hidden = Distiller.hiddenOutput(teacher);
+        List<String> f = Distiller.featureTargets(teacher, magnitude24(teacher), hidden);
+        assertTrue(f.size() >= 6 * 4, "every layer's QKV, attention-output, FFN-up and FFN-down inputs: " + f.size());
+        assertEquals(hidden, f.get(f.size() - 1));
+        try (NDManager mgr = NDManager.newBaseManager(null, "PyTorch")) {
+            float[] t = new float[2 * 3 * 2], s = new float[t.length];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = i + 1;
+                s[i] = 1.1f * t[i];
+            }
+            s[10] = s[11] = 1e6f; // the padded token (batch 1, position 2) must not count
+            long[] mask = {1, 1, 1, 1, 1, 0};
+            NDArray e = Distiller.relativeError(mgr.create(s, new Shape(2, 3, 2)), mgr.create(t, new Shape(2, 3, 2)), mask, mgr);
+            assertEquals(0.01, e.toFloatArray()[0], 1e-5, "‖0.1·t‖²/‖t‖² over unpadded tokens");
+        }
+        Distiller.Result self = Distiller.distill(teacher, teacher, tokenizer,
+                new DistillOptions(1, 1e-6f, 4, 16, 0, 3, 0f, DistillOptions.Loss.MSE, 1f, 1f, List.of(), MxFormat.MXINT8, 0, null, null), Progress.NONE);
+        assertEquals(0, self.firstLoss(), 1e-6, "the teacher as its own student matches every feature");
+        Distiller.Result r = Distiller.distill(teacher, magnitude24(teacher), tokenizer,
+                new DistillOptions(12, 3e-4f, 4, 16, 2, 3, 0.01f, DistillOptions.Loss.MSE, 1f, 1f, List.of(), MxFormat.MXINT8, 0, null, null), Progress.NONE);
+        double first = (r.losses()[0] + r.losses()[1] + r.losses()[2]) / 3, last = (r.losses()[9] + r.losses()[10] + r.losses()[11]) / 3;
+        assertTrue(last < 0.9 * first, "loss with the feature term fell: " + first + " -> " + last);
     }
 
     @Test
@@ -179,7 +205,7 @@ class DistillerTest {
         Model three = LayerSelection.select(teacher, new int[] {0, 2, 4});
         assertTrue(three.weights().size() < teacher.weights().size() * 0.6, "half the layers' weights are gone");
         Distiller.Result r = Distiller.distill(teacher, three, tokenizer,
-                new DistillOptions(10, 3e-4f, 4, 16, 1, 5, 0.01f, DistillOptions.Loss.MSE, 1f, List.of(), MxFormat.MXINT8, 0, null, null), Progress.NONE);
+                new DistillOptions(10, 3e-4f, 4, 16, 1, 5, 0.01f, DistillOptions.Loss.MSE, 1f, 0f, List.of(), MxFormat.MXINT8, 0, null, null), Progress.NONE);
         assertEquals(19, r.trained().size(), "3 layers × 6 linear weights + the pooler");
         double first = (r.losses()[0] + r.losses()[1] + r.losses()[2]) / 3, last = (r.losses()[7] + r.losses()[8] + r.losses()[9]) / 3;
         assertTrue(last < 0.9 * first, "3-layer student's loss fell: " + first + " -> " + last);

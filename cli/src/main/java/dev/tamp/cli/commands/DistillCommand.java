@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
                 + "seeded order over calibration-split sentences (never the held-out split tamp eval uses); deterministic on CPU.",
                 "--mx-formats: multi-format QAT — each step fake-quantizes the weights in one format sampled from the list; the "
                 + "output is the --anchor (MXINT8 or MXFP8) pack that tamp mx-slice turns into the lower formats."},
-        footer = {"", "Examples:", "  tamp prune minilm --method sparsegpt -o p.tpk && tamp distill --teacher minilm --student p.tpk --steps 300 -o pd.tpk",
+        footer = {"", "Examples:", "  tamp prune minilm --method sparsegpt -o p.tpk && tamp distill --teacher minilm --student p.tpk --steps 300 --feature-loss 1 -o pd.tpk",
                 "  tamp distill --teacher minilm --student minilm --mx-formats mxint8,mxfp8,mxfp6,mxfp4 --anchor mxint8 -o anchor.tpk",
                 "  tamp distill --teacher minilm --student p.tpk --steps 600 --checkpoint-every 100 -o pd.tpk   (then --resume pd.tpk.ckpt)"})
 public final class DistillCommand implements Callable<Integer> {
@@ -63,6 +63,10 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seeds the data order and MF-QAT format draws (default: ${DEFAULT-VALUE}).") long seed;
 
     @Option(names = "--loss", description = "mse or cosine (encoders, default mse), kl (decoders, the default there).") String loss;
+
+    @Option(names = "--feature-loss", defaultValue = "0", paramLabel = "WEIGHT", description = "Weight of the per-layer feature loss: "
+            + "relative squared error of every activation feeding a linear layer (and, for encoders, the per-token output) "
+            + "against the teacher's; 0 = off (default: ${DEFAULT-VALUE}).") float featureLoss;
 
     @Option(names = "--temperature", defaultValue = "1", description = "KL temperature (default: ${DEFAULT-VALUE}).") float temperature;
 
@@ -109,7 +113,7 @@ public final class DistillCommand implements Callable<Integer> {
         Path ck = checkpointDir != null ? checkpointDir : Path.of(output + ".ckpt");
         DistillOptions o;
         try {
-            o = new DistillOptions(steps, lr, batch, seq, w, seed, weightDecay, l, temperature, formats, anchorFormat, checkpointEvery, ck, resume);
+            o = new DistillOptions(steps, lr, batch, seq, w, seed, weightDecay, l, temperature, featureLoss, formats, anchorFormat, checkpointEvery, ck, resume);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }
@@ -125,6 +129,7 @@ public final class DistillCommand implements Callable<Integer> {
         opts.put("weight_decay", Float.toString(weightDecay));
         opts.put("seed", Long.toString(seed));
         opts.put("loss", l.name().toLowerCase(Locale.ROOT));
+        if (featureLoss > 0) opts.put("feature_loss", Float.toString(featureLoss));
         if (l == DistillOptions.Loss.KL) opts.put("temperature", Float.toString(temperature));
         if (!formats.isEmpty()) {
             opts.put("mx_formats", String.join(",", formats.stream().map(MxFormat::cliName).toList()));

@@ -64,6 +64,7 @@ public final class OnnxExport {
         Map<String, EncodedTensor> weights = new LinkedHashMap<>();
         List<Node> prefix = new ArrayList<>();
         Map<Node, Node> replaced = new java.util.IdentityHashMap<>();
+        Map<Node, List<Node>> before = new java.util.IdentityHashMap<>(); // activation chains, placed just ahead of their linear
         List<Entry> entries = new ArrayList<>();
         for (Map.Entry<String, EncodedTensor> e : model.weights().entrySet()) {
             String name = e.getKey();
@@ -86,6 +87,25 @@ public final class OnnxExport {
                 }
                 if (opset < 13) {
                     note = "per-axis DequantizeLinear needs opset 13, the graph has " + opset;
+                } else if (w instanceof IntGroupedWeight q && actsQuantized(q)) {
+                    String why = activationObstacle(q, name, consumers.getOrDefault(name, List.of()));
+                    Blocks b = why == null ? intBlocks(q, true) : null;
+                    if (b != null && b.obstacle == null) {
+                        dequantChain(name, w, b, weights, prefix);
+                        for (Node mm : consumers.get(name)) {
+                            String x = activationChain(name, q, mm.inputs().get(0), opset, weights, before.computeIfAbsent(mm, k -> new ArrayList<>()));
+                            List<String> in = new ArrayList<>(mm.inputs());
+                            in.set(0, x);
+                            replaced.put(mm, new Node(mm.name(), mm.opType(), mm.domain(), in, mm.outputs(), mm.attributes()));
+                        }
+                        long k = EncodedTensor.cols(w.shape(), kAxis(w));
+                        String as = "DequantizeLinear(" + b.codes.dtype().displayName() + (b.group == k ? ", per channel)" : ", block " + b.group + ")")
+                                + activationForm(q);
+                        entries.add(new Entry(name, w.describe(), as, note));
+                        continue;
+                    }
+                    String reason = why != null ? why : b.obstacle;
+                    note = note == null ? reason : note + "; " + reason;
                 } else {
                     Blocks b = w instanceof IntGroupedWeight q ? intBlocks(q) : w instanceof MxWeight m ? mxBlocks(name, m) : null;
                     if (b != null && b.obstacle == null) {
@@ -106,7 +126,10 @@ public final class OnnxExport {
             entries.add(new Entry(name, w.describe(), "float32", all));
         }
         List<Node> nodes = new ArrayList<>(prefix);
-        for (Node n : g.nodes()) nodes.add(replaced.getOrDefault(n, n));
+        for (Node n : g.nodes()) {
+            nodes.addAll(before.getOrDefault(n, List.of()));
+            nodes.add(replaced.getOrDefault(n, n));
+        }
         Map<String, Long> opsets = new LinkedHashMap<>(model.opsets());
         if (!replaced.isEmpty()) opsets.putIfAbsent(MS_DOMAIN, 1L);
         Model out = model.withGraph(g.withNodes(nodes)).withWeights(weights).withOpsets(opsets);
@@ -148,9 +171,13 @@ public final class OnnxExport {
     }
 
     static Blocks intBlocks(IntGroupedWeight q) {
+        return intBlocks(q, false);
+    }
+
+    /** {@code activationsHandled}: the caller writes the input scale and activation quantization as graph nodes. */
+    static Blocks intBlocks(IntGroupedWeight q, boolean activationsHandled) {
         if (q.shape().length != 2) return Blocks.no("not a matrix");
-        if (q.inputScale() != null) return Blocks.no("carries a SmoothQuant input scale (folded into float32 weights instead)");
-        if (q.activationBits() > 0 || q.activationScale() > 0) return Blocks.no("activation-quantized (W8A8) weights are exported weight-only");
+        if (!activationsHandled && actsQuantized(q)) return Blocks.no("activation scaling or quantization is not written in this form");
         if (q.bits() != 8 && q.bits() != 4) return Blocks.no(q.bits() + "-bit codes have no int8 DequantizeLinear form here");
         int n = Math.toIntExact(q.rows()), k = Math.toIntExact(q.cols());
         int group = Math.min(q.groupSize(), k);
@@ -221,6 +248,78 @@ public final class OnnxExport {
             }
         }
         return new Blocks(Tensor.ofBytes(DType.I8, codes, (long) n * blocks, bs), Tensor.ofFloats(scales, (long) n * blocks), null, bs, null);
+    }
+
+    /** The weight scales or quantizes the activations entering it (SmoothQuant's input scale, W8A8). */
+    static boolean actsQuantized(IntGroupedWeight q) {
+        return q.inputScale() != null || q.activationBits() > 0;
+    }
+
+    /** Null when every consumer is a linear reading the weight as its right operand (the activation is input 0). */
+    static String activationObstacle(IntGroupedWeight q, String name, List<Node> users) {
+        if (q.shape().length != 2) return "not a matrix";
+        if (users.isEmpty()) return "no node reads it";
+        for (Node u : users) {
+            boolean linear = isDefault(u.domain()) && (u.opType().equals("MatMul") || u.opType().equals("Gemm") && u.intAttr("transA", 0) == 0);
+            if (!linear || u.inputs().size() < 2 || !u.inputs().get(1).equals(name) || u.inputs().get(0).equals(name)) {
+                return "its activation side needs a MatMul/Gemm reading it as the weight, " + u.label() + " does not";
+            }
+        }
+        return null;
+    }
+
+    private static String activationForm(IntGroupedWeight q) {
+        String s = q.inputScale() != null ? " × input scale" : "";
+        if (q.activationBits() == 0) return s;
+        return s + " with int" + q.activationBits() + " activations (" + (q.activationScale() > 0 ? "static per tensor" : "dynamic per token") + ")";
+    }
+
+    /**
+     * The activation side of a W8A8 (or input-scaled) linear as ONNX nodes, the arithmetic of tamp's kernel:
+     * x·s (input scale), then Δ = max|x_row| / qmax per token (or the static Δ), x̂ = clip(round(x/Δ), ±qmax)·Δ with
+     * Round halving to even. ONNX Runtime then multiplies x̂ by the dequantized weight in float, as tamp does, so the
+     * export agrees with {@code tamp run} up to summation order. Returns the name of x̂.
+     */
+    static String activationChain(String name, IntGroupedWeight q, String x, long opset, Map<String, EncodedTensor> weights, List<Node> nodes) {
+        String p = name + "_act";
+        String cur = x;
+        if (q.inputScale() != null) {
+            weights.put(p + "_input_scale", new DenseWeight(Tensor.ofFloats(q.inputScale().toFloatArray(), q.inputScale().shape())));
+            nodes.add(new Node(p + "_InputScale", "Mul", "", List.of(cur, p + "_input_scale"), List.of(p + "_scaled"), Map.of()));
+            cur = p + "_scaled";
+        }
+        if (q.activationBits() == 0) return cur;
+        int qmax = (1 << (q.activationBits() - 1)) - 1;
+        String delta;
+        if (q.activationScale() > 0) {
+            delta = p + "_delta";
+            weights.put(delta, new DenseWeight(Tensor.ofFloats(new float[] {q.activationScale()})));
+        } else {
+            nodes.add(new Node(p + "_Abs", "Abs", "", List.of(cur), List.of(p + "_abs"), Map.of()));
+            List<String> rin = new ArrayList<>(List.of(p + "_abs"));
+            Map<String, Attribute> rattr = new LinkedHashMap<>();
+            rattr.put("keepdims", new Attribute.Int(1));
+            if (opset >= 18) {
+                weights.put(p + "_axes", new DenseWeight(Tensor.ofLongs(new long[] {-1}, 1)));
+                rin.add(p + "_axes");
+            } else {
+                rattr.put("axes", new Attribute.Ints(new long[] {-1}));
+            }
+            nodes.add(new Node(p + "_ReduceMax", "ReduceMax", "", rin, List.of(p + "_amax"), rattr));
+            weights.put(p + "_qmax", new DenseWeight(Tensor.ofFloats(new float[] {qmax})));
+            nodes.add(new Node(p + "_Step", "Div", "", List.of(p + "_amax", p + "_qmax"), List.of(p + "_step"), Map.of()));
+            // an all-zero row: any positive Δ quantizes it to zeros (tamp uses 1); the floor keeps 0/0 out
+            weights.put(p + "_min_delta", new DenseWeight(Tensor.ofFloats(new float[] {Float.MIN_NORMAL})));
+            nodes.add(new Node(p + "_Delta", "Max", "", List.of(p + "_step", p + "_min_delta"), List.of(p + "_delta"), Map.of()));
+            delta = p + "_delta";
+        }
+        weights.put(p + "_lo", new DenseWeight(Tensor.ofFloats(new float[] {-qmax})));
+        weights.put(p + "_hi", new DenseWeight(Tensor.ofFloats(new float[] {qmax})));
+        nodes.add(new Node(p + "_Div", "Div", "", List.of(cur, delta), List.of(p + "_ratio"), Map.of()));
+        nodes.add(new Node(p + "_Round", "Round", "", List.of(p + "_ratio"), List.of(p + "_rounded"), Map.of()));
+        nodes.add(new Node(p + "_Clip", "Clip", "", List.of(p + "_rounded", p + "_lo", p + "_hi"), List.of(p + "_codes"), Map.of()));
+        nodes.add(new Node(p + "_Dequantize", "Mul", "", List.of(p + "_codes", delta), List.of(p + "_quantized"), Map.of()));
+        return p + "_quantized";
     }
 
     /** DequantizeLinear(axis 0) → Reshape [N][K] → Transpose when the graph stores [K][N]; the last output keeps the weight's name. */

@@ -45,6 +45,8 @@ final class ElementwiseOps {
         ops.put("Log", unary(Math::log));
         ops.put("Tanh", unary(Math::tanh));
         ops.put("Abs", unary(Math::abs));
+        ops.put("Round", unary(Math::rint)); // ONNX Round: halves to even, as rint
+        ops.put("Clip", (n, in, c) -> new Value[] {clip(n, in)});
         ops.put("Neg", (n, in, c) -> {
             Value x = OpContext.require(n, in, 0);
             if (!x.isFloat()) {
@@ -74,6 +76,26 @@ final class ElementwiseOps {
             return new Value[] {Value.floats(o, x.shape)};
         });
         ops.put("Identity", (n, in, c) -> new Value[] {OpContext.require(n, in, 0)});
+    }
+
+    /** Clip: bounds from inputs 1 and 2 (opset ≥ 11, either may be absent) or the min/max attributes (older opsets). */
+    static Value clip(Node n, Value[] in) {
+        Value x = OpContext.require(n, in, 0);
+        Value lo = in.length > 1 ? in[1] : null, hi = in.length > 2 ? in[2] : null;
+        if (!x.isFloat()) {
+            long a = lo == null ? Long.MIN_VALUE : lo.getLong(0), b = hi == null ? Long.MAX_VALUE : hi.getLong(0);
+            long[] o = new long[x.size()];
+            for (int i = 0; i < o.length; i++) o[i] = Math.min(b, Math.max(a, x.longs[i]));
+            return Value.longs(x.dtype, o, x.shape);
+        }
+        float a = lo != null ? floatInput(n, in, 1).floats[0] : n.floatAttr("min", Float.NEGATIVE_INFINITY);
+        float b = hi != null ? floatInput(n, in, 2).floats[0] : n.floatAttr("max", Float.POSITIVE_INFINITY);
+        float[] o = new float[x.size()];
+        for (int i = 0; i < o.length; i++) {
+            float v = x.floats[i];
+            o[i] = Float.isNaN(v) ? v : Math.min(b, Math.max(a, v));
+        }
+        return Value.floats(o, x.shape);
     }
 
     static Value floatInput(Node n, Value[] in, int i) {

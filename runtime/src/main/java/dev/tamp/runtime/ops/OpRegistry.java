@@ -16,6 +16,7 @@ public final class OpRegistry {
         ShapeOps.register(m);
         ReduceOps.register(m);
         LinearOps.register(m);
+        QuantizeOps.register(m);
         OPS = Collections.unmodifiableMap(m);
     }
 
