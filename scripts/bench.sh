@@ -25,9 +25,16 @@ echo "== building (tests skipped) ==" >&2
 mvn -B -q install -DskipTests >&2
 cp_file="$root/runtime/target/bench.classpath"
 mvn -B -q -pl runtime dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >&2
+# The class path goes in through an @argfile: ONNX Runtime 1.29's native init segfaults when the process's command line
+# is longer than about 3,700 characters (found here: the test class path crossed it).
+classpath_args() {
+  printf -- '-cp %s\n' "$1" > "$2"
+  echo "@$2"
+}
 run() {
   java --add-modules jdk.incubator.vector -Xmx8g -Dai.djl.offline=true -Dtamp.cache.dir="$cache" \
-    -cp "runtime/target/test-classes:runtime/target/classes:$(cat "$cp_file")" "$@" 2> >(grep -v 'incubator' >&2)
+    "$(classpath_args "runtime/target/test-classes:runtime/target/classes:$(cat "$cp_file")" "$root/runtime/target/bench.args")" \
+    "$@" 2> >(grep -v 'incubator' >&2)
 }
 if [ "$what" = all ] || [ "$what" = executor ]; then
   run dev.tamp.runtime.bench.ExecutorBench 32 128 5
@@ -41,13 +48,15 @@ fi
 if [ "$what" = all ] || [ "$what" = mx ]; then
   qcp="$root/quantizers/target/bench.classpath"
   mvn -B -q -pl quantizers dependency:build-classpath -Dmdep.outputFile="$qcp" -Dmdep.includeScope=test >&2
-  java --add-modules jdk.incubator.vector -Xmx8g -cp "quantizers/target/test-classes:quantizers/target/classes:$(cat "$qcp")" \
+  java --add-modules jdk.incubator.vector -Xmx8g \
+    "$(classpath_args "quantizers/target/test-classes:quantizers/target/classes:$(cat "$qcp")" "$root/quantizers/target/bench.args")" \
     dev.tamp.quantizers.bench.MxThroughputBench 2> >(grep -v 'incubator' >&2)
 fi
 if [ "$what" = mx-table ]; then
   qcp="$root/quantizers/target/bench.classpath"
   mvn -B -q -pl quantizers dependency:build-classpath -Dmdep.outputFile="$qcp" -Dmdep.includeScope=test >&2
-  java --add-modules jdk.incubator.vector -Xmx8g -Dtamp.cache.dir="$cache" -cp "quantizers/target/test-classes:quantizers/target/classes:$(cat "$qcp")" \
+  java --add-modules jdk.incubator.vector -Xmx8g -Dtamp.cache.dir="$cache" \
+    "$(classpath_args "quantizers/target/test-classes:quantizers/target/classes:$(cat "$qcp")" "$root/quantizers/target/bench.args")" \
     dev.tamp.quantizers.bench.MxAccuracyTable "${2:-500}" "${3:-256}" 2> >(grep -v 'incubator' >&2)
 fi
 

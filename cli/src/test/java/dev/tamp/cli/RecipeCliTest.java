@@ -114,4 +114,29 @@ class RecipeCliTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("bits"), r.err());
     }
+
+    /** The shipped example recipes read, and every step's arguments parse as that tamp command's flags. */
+    @Test
+    void shippedRecipesParseAgainstTheRealCommands() throws Exception {
+        Path dir = Path.of(System.getProperty("user.dir")).getParent().resolve("recipes");
+        List<Path> files;
+        try (var st = Files.list(dir)) {
+            files = st.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertTrue(files.size() >= 3, "example recipes in " + dir);
+        for (Path f : files) {
+            dev.tamp.cli.recipe.Recipe r = dev.tamp.cli.recipe.Recipe.read(f);
+            String input = r.model();
+            for (dev.tamp.cli.recipe.RecipeStep step : r.steps()) {
+                Path out = step.kind().producesArtifact() ? tmp.resolve(step.index() + "-" + step.command() + ".tpk") : null;
+                List<String> args = step.arguments(input, out);
+                try {
+                    Tamp.commandLine().parseArgs(args.toArray(String[]::new));
+                } catch (picocli.CommandLine.ParameterException e) {
+                    fail(f.getFileName() + " step " + step.index() + " (" + String.join(" ", args) + "): " + e.getMessage());
+                }
+                if (out != null) input = out.toString();
+            }
+        }
+    }
 }

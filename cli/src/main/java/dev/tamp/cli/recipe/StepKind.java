@@ -31,7 +31,7 @@ public enum StepKind {
         this.extension = extension;
     }
 
-    boolean producesArtifact() { return producesArtifact; }
+    public boolean producesArtifact() { return producesArtifact; }
 
     /** The option naming the step's input, or null when the input is the first positional parameter. */
     String inputOption() { return inputOption; }
