@@ -4,6 +4,7 @@
 #   scripts/bench.sh [executor]   tamp java backend vs ONNX Runtime on MiniLM, batch 32 x 128 tokens
 #   scripts/bench.sh pack-latency [seq] [reps]   MiniLM FP32 / W8A8 / W4 g128 / MXFP4 / 2:4 packed for this host vs ORT FP32,
 #                                 batch 1 and 32 (x seq tokens); W4 GEMV on 4096x4096 as GB/s vs a stream-read bandwidth
+#   scripts/bench.sh pack-gemv    the W4 GEMV figure of pack-latency alone
 #   scripts/bench.sh mx           MX conversion and Slice-and-Scale throughput (MB/s of FP32 input)
 #   scripts/bench.sh mx-table [pairs] [sentences]   MX accuracy table on MiniLM and BGE (minutes; not in "all")
 #   scripts/bench.sh sparse       2:4 kernel vs dense FP32 kernels on MiniLM's linear shapes, 1 and 32x128 rows
@@ -41,6 +42,9 @@ if [ "$what" = all ] || [ "$what" = executor ]; then
 fi
 if [ "$what" = all ] || [ "$what" = pack-latency ]; then
   run dev.tamp.runtime.bench.PackLatencyTable "${2:-128}" "${3:-5}"
+fi
+if [ "$what" = pack-gemv ]; then
+  run dev.tamp.runtime.bench.PackLatencyTable gemv
 fi
 if [ "$what" = all ] || [ "$what" = sparse ]; then
   run dev.tamp.runtime.bench.SparseKernelBench 4096 7

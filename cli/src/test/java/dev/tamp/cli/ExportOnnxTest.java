@@ -119,6 +119,9 @@ class ExportOnnxTest {
         double c = minCosine(tmp.resolve("w8.tpk"), out);
         System.out.println("export onnx qdq int8 per-channel: min cosine vs tamp run = " + c);
         assertTrue(c >= 0.99999, "cosine " + c);
+        // the tokenizer goes beside the export, where tamp (and the langchain4j layout) find it
+        assertEquals(tmp.resolve("w8-qdq-tokenizer.json").toString(), rep.get("tokenizer").asText());
+        assertNotNull(LoadedModel.load(out.toString(), null, Progress.NONE).tokenizer(), "the export loads with its tokenizer");
         export(tmp.resolve("w8.tpk"), "qdq", again);
         assertArrayEquals(Files.readAllBytes(out), Files.readAllBytes(again), "identical inputs give identical bytes");
     }

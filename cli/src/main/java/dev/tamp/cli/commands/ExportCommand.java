@@ -23,11 +23,13 @@ import picocli.CommandLine.Spec;
                 + "metadata for vLLM-style loaders) or GGUF (llama.cpp, Llama-family models).",
                 "Quantized weights keep their codes where the target has an exact form; anything else is decoded "
                 + "(or re-quantized for GGUF) and the report says so per tensor. Output is written atomically and "
-                + "identical inputs give identical bytes."},
+                + "identical inputs give identical bytes.",
+                "The model's tokenizer goes beside the output when it has one: OUT-stem-tokenizer.json for ONNX (where tamp "
+                + "and the langchain4j layout look for it), tokenizer.json for safetensors (the Hugging Face layout)."},
         footer = {"", "Examples:",
-                "  tamp export w8.tpk --to onnx --onnx-weights qdq -o minilm-w8.onnx",
+                "  tamp export w8.tpk --to onnx --onnx-weights qdq -o minilm-w8.onnx   (minilm-w8-tokenizer.json beside it)",
                 "  tamp export w4.tpk --to onnx --onnx-weights nbits -o minilm-w4.onnx --json",
-                "  tamp export w4.tpk --to safetensors -o out/model.safetensors   (config.json written beside it)",
+                "  tamp export w4.tpk --to safetensors -o out/model.safetensors   (config.json, tokenizer.json beside it)",
                 "  tamp export stories-q8.tpk --to gguf -o stories.gguf"})
 public final class ExportCommand implements Callable<Integer> {
     public enum Target { ONNX, GGUF, SAFETENSORS }
@@ -69,8 +71,23 @@ public final class ExportCommand implements Callable<Integer> {
             case GGUF -> GgufExport.write(lm.model, output);
         };
         progress.info("wrote " + output);
+        tokenizer = tokenizerBeside(lm.model, output);
+        if (tokenizer != null) progress.info("wrote " + tokenizer);
         print(lines);
         return 0;
+    }
+
+    /** Where the export's tokenizer was written, or null (GGUF carries none here; a model without one has none). */
+    private Path tokenizer;
+
+    private Path tokenizerBeside(dev.tamp.core.ir.Model m, Path out) {
+        if (m.tokenizerJson() == null || to == Target.GGUF) return null;
+        Path abs = out.toAbsolutePath();
+        String stem = abs.getFileName().toString().replaceFirst("\\.[^.]+$", "");
+        Path t = to == Target.ONNX ? abs.resolveSibling(stem + "-tokenizer.json") : abs.resolveSibling("tokenizer.json");
+        byte[] bytes = m.tokenizerJson();
+        dev.tamp.formats.AtomicFiles.writeStream(t, o -> o.write(bytes));
+        return t;
     }
 
     private void print(List<Line> lines) {
@@ -81,6 +98,7 @@ public final class ExportCommand implements Callable<Integer> {
             o.put("format", target);
             o.put("output", output.toString());
             if (to == Target.ONNX) o.put("onnx_weights", onnxWeights.name().toLowerCase(Locale.ROOT));
+            if (tokenizer != null) o.put("tokenizer", tokenizer.toString());
             ArrayNode a = o.putArray("tensors");
             for (Line l : lines) {
                 ObjectNode t = a.addObject();

@@ -44,6 +44,7 @@ final class SplitLayoutKernel implements LinearKernel {
     private final int rowBytes;
     private final float[] scales;  // [n][groups]
     private final float[] zeros;   // [n][groups] zero point as float (INT), null for MX
+    private final float[] offsets; // [n][groups] −zero·scale (INT): the GEMV forms a weight as q·scale + offset, one FMA
     private final int groups;
     private final int groupShift;  // log2(group), or 31 for one group a row
     private final int span;        // W: bytes per chunk (4-bit), 0 for 8-bit rows
@@ -60,6 +61,8 @@ final class SplitLayoutKernel implements LinearKernel {
         this.rowBytes = rowBytes;
         this.scales = scales;
         this.zeros = zeros;
+        this.offsets = zeros == null ? null : new float[zeros.length];
+        if (zeros != null) for (int i = 0; i < zeros.length; i++) offsets[i] = -zeros[i] * scales[i];
         this.groups = (k + group - 1) / group;
         this.groupShift = group >= k ? 31 : Integer.numberOfTrailingZeros(group);
         this.span = span;
@@ -126,7 +129,11 @@ final class SplitLayoutKernel implements LinearKernel {
             return;
         }
         parallel.forRange(n, 16, (from, to) -> {
-            for (int r = from; r < to; r++) for (int m = 0; m < rows; m++) out[m * n + r] = dot(r, x, m * k);
+            int r = from;
+            if (kind == Kind.INT4) { // two weight rows per pass share every activation load and index computation
+                for (; r + 1 < to; r += 2) for (int m = 0; m < rows; m++) dotInt4Pair(r, x, m * k, out, m * n + r);
+            }
+            for (; r < to; r++) for (int m = 0; m < rows; m++) out[m * n + r] = dot(r, x, m * k);
         });
     }
 
@@ -148,6 +155,11 @@ final class SplitLayoutKernel implements LinearKernel {
     /** (q − z)·s, the GENERIC decoder's float operations. */
     private static FloatVector intWeights(IntVector q, float s, float z) {
         return ((FloatVector) q.convertShape(VectorOperators.I2F, F, 0)).sub(z).mul(s);
+    }
+
+    /** q·s + offset in one FMA (offset = −z·s): within an ulp of (q − z)·s, for the GEMV that sums in its own order anyway. */
+    private static FloatVector fmaWeights(IntVector q, float s, float offset) {
+        return ((FloatVector) q.convertShape(VectorOperators.I2F, F, 0)).fma(s, offset);
     }
 
     /** E2M1 codes (0..15) to value·s: doubled magnitude m (e = 0) or (2|m)·2^(e−1), halved, signed, scaled. */
@@ -226,6 +238,34 @@ final class SplitLayoutKernel implements LinearKernel {
         float s = VectorMath.sum(acc.add(acc3).add(acc2.add(acc4))); // fixed lane order: deterministic
         for (int e = full; e < k; e++) s = Math.fma(weight(r, e), x[xo + e], s);
         return s;
+    }
+
+    /**
+     * Rows r and r+1 at once: out[o] and out[o+1] = Σ_k x[xo + k]·W[r or r+1][k], four FMA chains (two rows × low and
+     * high nibbles) fed by one activation load per vector.
+     */
+    private void dotInt4Pair(int r, float[] x, int xo, float[] out, int o) {
+        int base = r * rowBytes, base2 = base + rowBytes, gBase = r * groups, w = span, full = k / (2 * w) * (2 * w);
+        FloatVector acc = FloatVector.zero(F), acc2 = acc, acc3 = acc, acc4 = acc;
+        int ws = spanShift, gs = groupShift, gr = groups;
+        float[] sc = scales, zp = offsets;
+        for (int b = 0, bytes = full / 2; b < bytes; b += L) {
+            int el = ((b >>> ws) << (ws + 1)) + (b & (w - 1));
+            FloatVector xl = FloatVector.fromArray(F, x, xo + el), xh = FloatVector.fromArray(F, x, xo + el + w);
+            IntVector q = load(base + b), q2 = load(base2 + b);
+            int gl = gBase + (el >>> gs), gh = gBase + ((el + w) >>> gs);
+            acc = fmaWeights(q.and(0x0F), sc[gl], zp[gl]).fma(xl, acc);
+            acc2 = fmaWeights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh], zp[gh]).fma(xh, acc2);
+            acc3 = fmaWeights(q2.and(0x0F), sc[gl + gr], zp[gl + gr]).fma(xl, acc3);
+            acc4 = fmaWeights(q2.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh + gr], zp[gh + gr]).fma(xh, acc4);
+        }
+        float s = VectorMath.sum(acc.add(acc2)), s2 = VectorMath.sum(acc3.add(acc4));
+        for (int e = full; e < k; e++) {
+            s = Math.fma(weight(r, e), x[xo + e], s);
+            s2 = Math.fma(weight(r + 1, e), x[xo + e], s2);
+        }
+        out[o] = s;
+        out[o + 1] = s2;
     }
 
     private float dotFp4(int r, float[] x, int xo) {

@@ -42,10 +42,14 @@ import jdk.incubator.vector.VectorSpecies;
  * vector width, against ONNX Runtime FP32 in the same run, at batch 1 and batch 32 (× seq tokens); then batch-1 W4
  * GEMV on 4096×4096 layers (cycling through enough of them to miss the last-level cache) as GB/s of packed weight
  * read, against a measured stream-read bandwidth of this machine. One JSON line per figure.
- * Args: [seq] [reps].
+ * Args: [seq] [reps], or {@code gemv} for the GEMV figure alone.
  */
 public final class PackLatencyTable {
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("gemv")) { // scripts/bench.sh pack-gemv: the GEMV figure alone
+            gemv(PackedKernels.hostLayout(), Parallel.shared().threads());
+            return;
+        }
         int seq = args.length > 0 ? Integer.parseInt(args[0]) : 128;
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Layout host = PackedKernels.hostLayout();
