@@ -76,7 +76,9 @@ public final class ExecutorBench {
     interface Body { void run() throws Exception; }
 
     static double median(int reps, Body b) throws Exception {
-        b.run(); // warm-up
+        // warm-up: at least 3 runs and 2 s, so the JIT has compiled the hot loops (short inputs need many runs)
+        long until = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; i < 3 || System.nanoTime() < until; i++) b.run();
         double[] t = new double[reps];
         for (int i = 0; i < reps; i++) {
             long s = System.nanoTime();
