@@ -246,9 +246,7 @@ public final class Distiller {
         if (pooling == Pooling.CLS) {
             e = h.get(":, 0, :");
         } else {
-            float[] mf = new float[(int) (b * len)];
-            for (int i = 0; i < mf.length; i++) mf[i] = mask == null ? 1f : mask[i];
-            NDArray mk = mgr.create(mf, new Shape(b, len, 1));
+            NDArray mk = mask == null ? mgr.ones(new Shape(b, len, 1)) : maskTensor(mask, mgr, new Shape(b, len, 1));
             e = h.mul(mk).sum(new int[] {1}).div(mk.sum(new int[] {1}).maximum(1f));
         }
         NDArray norm = e.mul(e).sum(new int[] {1}, true).add(1e-24f).sqrt();
@@ -267,10 +265,7 @@ public final class Distiller {
      * also computes (graph inputs and weights excluded), in graph order, then {@code hidden} (the per-token output) if given.
      */
     static List<String> featureTargets(Model teacher, Model student, String hidden) {
-        java.util.Set<String> computed = new java.util.HashSet<>();
-        for (dev.tamp.core.ir.Node n : teacher.graph().nodes()) computed.addAll(n.outputs());
-        java.util.Set<String> studentComputed = new java.util.HashSet<>();
-        for (dev.tamp.core.ir.Node n : student.graph().nodes()) studentComputed.addAll(n.outputs());
+        java.util.Set<String> computed = computed(teacher), studentComputed = computed(student);
         java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
         for (LinearLayers.Linear l : LinearLayers.of(student)) {
             if (computed.contains(l.input()) && studentComputed.contains(l.input())) out.add(l.input());
@@ -279,23 +274,34 @@ public final class Distiller {
         return new ArrayList<>(out);
     }
 
+    private static java.util.Set<String> computed(Model m) {
+        java.util.Set<String> values = new java.util.HashSet<>();
+        for (dev.tamp.core.ir.Node n : m.graph().nodes()) values.addAll(n.outputs());
+        return values;
+    }
+
     /** ‖s − t‖² / ‖t‖² over the unpadded tokens when the first two axes are [batch, seq], else over everything. */
     static NDArray relativeError(NDArray s, NDArray t, long[] mask, NDManager mgr) {
         NDArray d = s.sub(t);
         NDArray d2 = d.mul(d), t2 = t.mul(t);
         Shape sh = s.getShape();
         if (mask != null && sh.dimension() >= 2 && sh.get(0) * sh.get(1) == mask.length) {
-            float[] mf = new float[mask.length];
-            for (int i = 0; i < mf.length; i++) mf[i] = mask[i];
             long[] dims = new long[sh.dimension()];
             java.util.Arrays.fill(dims, 1);
             dims[0] = sh.get(0);
             dims[1] = sh.get(1);
-            NDArray mk = mgr.create(mf, new Shape(dims));
+            NDArray mk = maskTensor(mask, mgr, new Shape(dims));
             d2 = d2.mul(mk);
             t2 = t2.mul(mk);
         }
         return d2.sum().div(t2.sum().add(1e-12f));
+    }
+
+    /** The attention mask (1 = token, 0 = padding) as a float tensor of the given shape, for masking and counting. */
+    static NDArray maskTensor(long[] mask, NDManager mgr, Shape shape) {
+        float[] mf = new float[mask.length];
+        for (int i = 0; i < mf.length; i++) mf[i] = mask[i];
+        return mgr.create(mf, shape);
     }
 
     /** T²·mean over unpadded positions of KL(softmax(t/T) ‖ softmax(s/T)) on the last axis ([B][L][V] logits). */
@@ -304,9 +310,7 @@ public final class Distiller {
         NDArray lt = t.div(temperature).logSoftmax(last), ls = s.div(temperature).logSoftmax(last);
         NDArray kl = lt.exp().mul(lt.sub(ls)).sum(new int[] {last});
         if (mask != null && kl.getShape().size() == mask.length) {
-            float[] mf = new float[mask.length];
-            for (int i = 0; i < mf.length; i++) mf[i] = mask[i];
-            NDArray mk = mgr.create(mf, kl.getShape());
+            NDArray mk = maskTensor(mask, mgr, kl.getShape());
             return kl.mul(mk).sum().div(mk.sum().maximum(1f)).mul(temperature * temperature);
         }
         return kl.mean().mul(temperature * temperature);

@@ -71,15 +71,13 @@ public final class ExportCommand implements Callable<Integer> {
             case GGUF -> GgufExport.write(lm.model, output);
         };
         progress.info("wrote " + output);
-        tokenizer = tokenizerBeside(lm.model, output);
+        Path tokenizer = tokenizerBeside(lm.model, output);
         if (tokenizer != null) progress.info("wrote " + tokenizer);
-        print(lines);
+        print(lines, tokenizer);
         return 0;
     }
 
-    /** Where the export's tokenizer was written, or null (GGUF carries none here; a model without one has none). */
-    private Path tokenizer;
-
+    /** Writes the model's tokenizer beside the export; returns where, or null (GGUF carries none here; a model may have none). */
     private Path tokenizerBeside(dev.tamp.core.ir.Model m, Path out) {
         if (m.tokenizerJson() == null || to == Target.GGUF) return null;
         Path abs = out.toAbsolutePath();
@@ -90,7 +88,7 @@ public final class ExportCommand implements Callable<Integer> {
         return t;
     }
 
-    private void print(List<Line> lines) {
+    private void print(List<Line> lines, Path tokenizer) {
         PrintWriter out = spec.commandLine().getOut();
         String target = to.name().toLowerCase(Locale.ROOT);
         if (json) {

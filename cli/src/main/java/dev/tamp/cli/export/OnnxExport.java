@@ -98,10 +98,7 @@ public final class OnnxExport {
                             in.set(0, x);
                             replaced.put(mm, new Node(mm.name(), mm.opType(), mm.domain(), in, mm.outputs(), mm.attributes()));
                         }
-                        long k = EncodedTensor.cols(w.shape(), kAxis(w));
-                        String as = "DequantizeLinear(" + b.codes.dtype().displayName() + (b.group == k ? ", per channel)" : ", block " + b.group + ")")
-                                + activationForm(q);
-                        entries.add(new Entry(name, w.describe(), as, note));
+                        entries.add(new Entry(name, w.describe(), dequantForm(w, b) + activationForm(q), note));
                         continue;
                     }
                     String reason = why != null ? why : b.obstacle;
@@ -110,9 +107,7 @@ public final class OnnxExport {
                     Blocks b = w instanceof IntGroupedWeight q ? intBlocks(q) : w instanceof MxWeight m ? mxBlocks(name, m) : null;
                     if (b != null && b.obstacle == null) {
                         dequantChain(name, w, b, weights, prefix);
-                        long k = EncodedTensor.cols(w.shape(), kAxis(w));
-                        String as = "DequantizeLinear(" + b.codes.dtype().displayName() + (b.group == k ? ", per channel)" : ", block " + b.group + ")");
-                        entries.add(new Entry(name, w.describe(), as, note != null && w instanceof IntGroupedWeight ? note : null));
+                        entries.add(new Entry(name, w.describe(), dequantForm(w, b), note != null && w instanceof IntGroupedWeight ? note : null));
                         continue;
                     }
                     String why = b != null ? b.obstacle : "no exact DequantizeLinear form for " + w.describe();
@@ -248,6 +243,12 @@ public final class OnnxExport {
             }
         }
         return new Blocks(Tensor.ofBytes(DType.I8, codes, (long) n * blocks, bs), Tensor.ofFloats(scales, (long) n * blocks), null, bs, null);
+    }
+
+    /** How a weight written by {@link #dequantChain} reads in the report. */
+    private static String dequantForm(EncodedTensor w, Blocks b) {
+        long k = EncodedTensor.cols(w.shape(), kAxis(w));
+        return "DequantizeLinear(" + b.codes.dtype().displayName() + (b.group == k ? ", per channel)" : ", block " + b.group + ")");
     }
 
     /** The weight scales or quantizes the activations entering it (SmoothQuant's input scale, W8A8). */

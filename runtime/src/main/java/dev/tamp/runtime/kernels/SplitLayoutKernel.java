@@ -208,34 +208,24 @@ final class SplitLayoutKernel implements LinearKernel {
         return ((q & 8) != 0 ? -f : f) * scales[g];
     }
 
+    /** One INT4 row (the odd one left over by {@link #dotInt4Pair}). */
     private float dotInt4(int r, float[] x, int xo) {
         int base = r * rowBytes, gBase = r * groups, w = span, full = k / (2 * w) * (2 * w);
-        // four independent FMA chains (low and high nibbles of two byte runs) hide the FMA latency; one flat loop over
-        // the row's bytes (a nested loop with a variable trip count defeats C2's vector boxing elimination): byte b
-        // of chunk b / W holds elements 2W·(b / W) + b % W (low nibble) and that + W (high)
-        FloatVector acc = FloatVector.zero(F), acc2 = acc, acc3 = acc, acc4 = acc;
+        FloatVector acc = FloatVector.zero(F), acc2 = acc; // low and high halves: two independent FMA chains
+        // one flat loop over the row's bytes (a nested loop with a variable trip count defeats C2's vector boxing
+        // elimination): byte b of chunk b / W holds elements 2W·(b / W) + b % W (low nibble) and that + W (high)
         int ws = spanShift, gs = groupShift;
         float[] sc = scales, zp = zeros;
-        int bytes = full / 2, b = 0;
-        for (; b + 2 * L <= bytes; b += 2 * L) {
-            int el = ((b >>> ws) << (ws + 1)) + (b & (w - 1)), b2 = b + L;
-            int el2 = ((b2 >>> ws) << (ws + 1)) + (b2 & (w - 1));
-            IntVector q = load(base + b), q2 = load(base + b2);
-            int gl = gBase + (el >>> gs), gh = gBase + ((el + w) >>> gs);
-            int gl2 = gBase + (el2 >>> gs), gh2 = gBase + ((el2 + w) >>> gs);
-            acc = intWeights(q.and(0x0F), sc[gl], zp[gl]).fma(FloatVector.fromArray(F, x, xo + el), acc);
-            acc2 = intWeights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh], zp[gh]).fma(FloatVector.fromArray(F, x, xo + el + w), acc2);
-            acc3 = intWeights(q2.and(0x0F), sc[gl2], zp[gl2]).fma(FloatVector.fromArray(F, x, xo + el2), acc3);
-            acc4 = intWeights(q2.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh2], zp[gh2]).fma(FloatVector.fromArray(F, x, xo + el2 + w), acc4);
-        }
-        for (; b < bytes; b += L) {
+        for (int b = 0, bytes = full / 2; b < bytes; b += L) {
             int el = ((b >>> ws) << (ws + 1)) + (b & (w - 1));
             IntVector q = load(base + b);
             int gl = gBase + (el >>> gs), gh = gBase + ((el + w) >>> gs);
-            acc = intWeights(q.and(0x0F), sc[gl], zp[gl]).fma(FloatVector.fromArray(F, x, xo + el), acc);
-            acc2 = intWeights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh], zp[gh]).fma(FloatVector.fromArray(F, x, xo + el + w), acc2);
+            FloatVector wl = intWeights(q.and(0x0F), sc[gl], zp[gl]);
+            FloatVector wh = intWeights(q.lanewise(VectorOperators.ASHR, 4).and(0x0F), sc[gh], zp[gh]);
+            acc = wl.fma(FloatVector.fromArray(F, x, xo + el), acc);
+            acc2 = wh.fma(FloatVector.fromArray(F, x, xo + el + w), acc2);
         }
-        float s = VectorMath.sum(acc.add(acc3).add(acc2.add(acc4))); // fixed lane order: deterministic
+        float s = VectorMath.sum(acc.add(acc2)); // fixed lane order: deterministic
         for (int e = full; e < k; e++) s = Math.fma(weight(r, e), x[xo + e], s);
         return s;
     }
