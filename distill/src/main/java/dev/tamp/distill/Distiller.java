@@ -33,8 +33,8 @@ import java.util.SplittableRandom;
  * Encoders: the loss compares the mean-pooled (or [CLS]), L2-normalised sentence embeddings (MSE = 2(1−cos), or 1−cos).
  * Decoders: KL(teacher‖student) of the next-token distributions at temperature T, times T². The student's linear
  * weights are trained as float masters (2:4 mask fixed; int and MX through fake quantization with a straight-through
- * estimator) by AdamW with linear warm-up and cosine decay, on calibration-split sentences in a seeded order; the
- * held-out split is never trained on. With a feature weight λ &gt; 0 the loss adds λ times the per-layer feature loss: the
+ * estimator; COMPOT and low-rank weights as their factors) by AdamW with linear warm-up and cosine decay, on
+ * calibration-split sentences in a seeded order; the held-out split is never trained on. With a feature weight λ &gt; 0 the loss adds λ times the per-layer feature loss: the
  * relative squared error ‖s − t‖² / ‖t‖² over unpadded tokens of every activation that feeds a linear layer (both graphs
  * name it alike), averaged over them, plus (encoders) the per-token final hidden state. Matching intermediate
  * activations gives each layer its own target instead of one pooled vector per sentence, the layer-wise distillation
@@ -151,8 +151,7 @@ public final class Distiller {
                 float lr = AdamW.learningRate(step + 1, o.steps(), o.warmup(), o.lr());
                 for (int i = 0; i < params.size(); i++) {
                     StudentWeight p = params.get(i);
-                    p.projectGradient(grads[i]);
-                    AdamW.step(p.master, grads[i], m[i], v[i], step + 1, lr, o.weightDecay());
+                    AdamW.step(p.master, p.parameterGradient(grads[i]), m[i], v[i], step + 1, lr, o.weightDecay());
                 }
                 progress.update(step + 1, String.format(java.util.Locale.ROOT, "loss %.5f lr %.2e%s", lossValue, lr, fmt == null ? "" : " " + fmt.cliName()));
                 if (o.checkpointEvery() > 0 && (step + 1) % o.checkpointEvery() == 0 && step + 1 < o.steps()) {

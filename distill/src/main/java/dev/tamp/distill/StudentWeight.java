@@ -15,14 +15,17 @@ import dev.tamp.formats.codec.Sparse24Codec;
 import dev.tamp.runtime.kernels.WeightDecoders;
 
 /**
- * One trainable weight of the student: float master values in the graph's layout, what the forward sees (the master
- * itself; masked to the fixed 2:4 pattern; or fake-quantized — the straight-through estimator passes the gradient of the
- * fake-quantized weight to the master unchanged), and the re-encoding into the student's encoding at the end.
+ * One trainable weight of the student: float master values, what the forward sees (the master itself; masked to the
+ * fixed 2:4 pattern; fake-quantized — the straight-through estimator passes the gradient of the fake-quantized weight to
+ * the master unchanged; or the product of COMPOT / low-rank factors), and the re-encoding into the student's encoding at
+ * the end. For dense, 2:4, int and MX students the master is the weight in the graph's layout; for factored students
+ * it is the factors, and the weight's gradient G ([N][K] rows) reaches them by the chain rule: W = A·B gives
+ * ∂A = G·Bᵀ and ∂B = Aᵀ·G (for COMPOT, A is the sparse code matrix on its fixed support, B the dictionary).
  */
 final class StudentWeight {
     static final int MX_BLOCK = 32;
 
-    enum Kind { DENSE, SPARSE24, INT, MX }
+    enum Kind { DENSE, SPARSE24, INT, MX, LOWRANK, DICTIONARY }
 
     final String name;
     final Kind kind;
@@ -31,8 +34,14 @@ final class StudentWeight {
     final float[] master;
     private final EncodedTensor original;
     private final boolean[] keep; // stored layout, SPARSE24 only
+    private final int inner;      // LOWRANK: rank r; DICTIONARY: atoms k
+    private final int[][] support; // DICTIONARY: the atoms of each output row (fixed)
 
     private StudentWeight(String name, Kind kind, EncodedTensor original, int kAxis, float[] master, boolean[] keep) {
+        this(name, kind, original, kAxis, master, keep, 0, null);
+    }
+
+    private StudentWeight(String name, Kind kind, EncodedTensor original, int kAxis, float[] master, boolean[] keep, int inner, int[][] support) {
         this.name = name;
         this.kind = kind;
         this.original = original;
@@ -42,6 +51,8 @@ final class StudentWeight {
         this.k = (int) EncodedTensor.cols(shape, kAxis);
         this.master = master;
         this.keep = keep;
+        this.inner = inner;
+        this.support = support;
     }
 
     /** A student weight from its encoding; {@code kAxis} is the linear layer's reduction axis; {@code mx} selects MF-QAT. */
@@ -71,8 +82,33 @@ final class StudentWeight {
             }
             return new StudentWeight(name, Kind.INT, w, q.kAxis(), stored, null);
         }
+        if (w instanceof dev.tamp.core.encoding.LowRankWeight l) {
+            float[] left = floatFactor(name, "left factor", l.left()), right = floatFactor(name, "right factor", l.right());
+            return new StudentWeight(name, Kind.LOWRANK, w, l.kAxis(), concat(left, right), null, Math.toIntExact(l.right().shape()[0]), null);
+        }
+        if (w instanceof dev.tamp.core.encoding.DictionaryWeight d) {
+            float[] values = floatFactor(name, "code values", d.codeValues()), dict = floatFactor(name, "dictionary", d.dictionary());
+            int rows = Math.toIntExact(EncodedTensor.rows(d.shape(), d.kAxis()));
+            int[][] sup = new int[rows][];
+            for (int r = 0; r < rows; r++) sup[r] = d.support(r);
+            return new StudentWeight(name, Kind.DICTIONARY, w, d.kAxis(), concat(values, dict), null, d.atoms(), sup);
+        }
         throw new UnsupportedModelException("weight " + name + " is encoded as " + w.describe()
-                + "; distill trains dense, 2:4 (float values), int weight-only and MX students (COMPOT factors are not supported yet)");
+                + "; distill trains dense, 2:4 (float values), int weight-only, MX and COMPOT / low-rank (float factors) students");
+    }
+
+    /** A factor's floats, refused unless stored in float (quantized factors: distil the float student, then quantize). */
+    private static float[] floatFactor(String name, String what, EncodedTensor f) {
+        if (!(f instanceof DenseWeight)) {
+            throw new UnsupportedModelException("weight " + name + " has a " + f.describe() + " " + what + "; distill a float-factor student, then quantize it");
+        }
+        return WeightDecoders.decode(what, f);
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     /**
@@ -95,15 +131,89 @@ final class StudentWeight {
                 MxWeight a = MxMatrix.quantize(Tensor.ofFloats(master, shape), kAxis, anchor, MX_BLOCK, ScaleRule.FLOOR);
                 return fromRows(MxMatrix.dequantize(format == anchor ? a : MxMatrix.slice(a, format)), n, k, kAxis);
             }
+            case LOWRANK:
+                return fromRows(product(master, 0, master, n * inner, n, inner, k), n, k, kAxis);
+            case DICTIONARY:
+                return fromRows(dictionaryProduct(), n, k, kAxis);
             default:
                 return master;
         }
     }
 
-    /** Zeroes the gradient at pruned positions (the mask stays fixed). */
-    void projectGradient(float[] g) {
-        if (keep == null) return;
-        for (int i = 0; i < g.length; i++) if (!keep[i]) g[i] = 0f;
+    /** W = codes · dictionary as [N][K] rows: each row sums its s atoms' dictionary rows. */
+    private float[] dictionaryProduct() {
+        int s = support[0].length, dictAt = n * s;
+        float[] w = new float[n * k];
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < s; j++) {
+                float c = master[r * s + j];
+                int d = dictAt + support[r][j] * k;
+                for (int p = 0; p < k; p++) w[r * k + p] += c * master[d + p];
+            }
+        }
+        return w;
+    }
+
+    /** a[n][r] · b[r][k] (row-major, starting at the given offsets). */
+    private static float[] product(float[] a, int aAt, float[] b, int bAt, int n, int r, int k) {
+        float[] out = new float[n * k];
+        for (int i = 0; i < n; i++) {
+            for (int q = 0; q < r; q++) {
+                float av = a[aAt + i * r + q];
+                int bo = bAt + q * k, oo = i * k;
+                for (int c = 0; c < k; c++) out[oo + c] += av * b[bo + c];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The gradient of the master from the gradient of the effective weight (stored layout): the 2:4 mask applied for
+     * sparse students, the chain rule through the product for factored ones, the weight's own gradient otherwise.
+     */
+    float[] parameterGradient(float[] g) {
+        switch (kind) {
+            case SPARSE24: {
+                for (int i = 0; i < g.length; i++) if (!keep[i]) g[i] = 0f;
+                return g;
+            }
+            case LOWRANK: {
+                float[] gr = toRows(g, n, k, kAxis), out = new float[master.length];
+                int rightAt = n * inner;
+                for (int i = 0; i < n; i++) {
+                    for (int q = 0; q < inner; q++) {
+                        float a = master[i * inner + q], dl = 0;
+                        int bo = rightAt + q * k;
+                        for (int c = 0; c < k; c++) {
+                            float gv = gr[i * k + c];
+                            dl += gv * master[bo + c];      // ∂left[i][q] = Σ_c G[i][c]·right[q][c]
+                            out[bo + c] += a * gv;          // ∂right[q][c] = Σ_i left[i][q]·G[i][c]
+                        }
+                        out[i * inner + q] = dl;
+                    }
+                }
+                return out;
+            }
+            case DICTIONARY: {
+                float[] gr = toRows(g, n, k, kAxis), out = new float[master.length];
+                int s = support[0].length, dictAt = n * s;
+                for (int r = 0; r < n; r++) {
+                    for (int j = 0; j < s; j++) {
+                        float c = master[r * s + j], dc = 0;
+                        int d = dictAt + support[r][j] * k;
+                        for (int p = 0; p < k; p++) {
+                            float gv = gr[r * k + p];
+                            dc += gv * master[d + p];     // ∂code[r][j] = G[r]·dict[atom]
+                            out[d + p] += c * gv;         // ∂dict[atom] += code[r][j]·G[r]
+                        }
+                        out[r * s + j] = dc;
+                    }
+                }
+                return out;
+            }
+            default:
+                return g;
+        }
     }
 
     /** The trained weight in the student's encoding ({@code anchor} for MF-QAT). */
@@ -121,6 +231,21 @@ final class StudentWeight {
                 return requantize((IntGroupedWeight) original);
             case MX:
                 return MxMatrix.quantize(Tensor.ofFloats(master, shape), kAxis, anchor, MX_BLOCK, ScaleRule.FLOOR);
+            case LOWRANK: {
+                dev.tamp.core.encoding.LowRankWeight l = (dev.tamp.core.encoding.LowRankWeight) original;
+                int leftLen = n * inner;
+                return new dev.tamp.core.encoding.LowRankWeight(l.shape(), l.kAxis(),
+                        new DenseWeight(Tensor.ofFloats(java.util.Arrays.copyOfRange(master, 0, leftLen), l.left().shape())),
+                        new DenseWeight(Tensor.ofFloats(java.util.Arrays.copyOfRange(master, leftLen, master.length), l.right().shape())));
+            }
+            case DICTIONARY: {
+                dev.tamp.core.encoding.DictionaryWeight d = (dev.tamp.core.encoding.DictionaryWeight) original;
+                int valuesLen = n * support[0].length;
+                return new dev.tamp.core.encoding.DictionaryWeight(d.shape(), d.kAxis(),
+                        new DenseWeight(Tensor.ofFloats(java.util.Arrays.copyOfRange(master, valuesLen, master.length), d.dictionary().shape())),
+                        new DenseWeight(Tensor.ofFloats(java.util.Arrays.copyOfRange(master, 0, valuesLen), d.codeValues().shape())),
+                        d.codeMask(), d.sparsity());
+            }
             default:
                 return new DenseWeight(Tensor.ofFloats(master.clone(), shape));
         }

@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "distill", mixinStandardHelpOptions = true,
         description = {"Knowledge distillation of a compressed student towards its teacher on libtorch autograd (DJL, CPU): the "
                 + "student's linear weights are trained as float masters — 2:4 weights with their mask fixed, int weights through "
-                + "fake quantization with a straight-through estimator — and re-encoded to the student's encoding at the end.",
+                + "fake quantization with a straight-through estimator, COMPOT and low-rank weights as their factors (codes on "
+                + "their fixed support, dictionary) — and re-encoded to the student's encoding at the end.",
                 "Encoders: MSE (= 2(1−cos)) or 1−cos of the pooled, L2-normalised sentence embeddings. Decoders: KL of the "
                 + "next-token distributions at --temperature. AdamW (decoupled weight decay), linear warm-up then cosine decay, "
                 + "seeded order over calibration-split sentences (never the held-out split tamp eval uses); deterministic on CPU.",
