@@ -34,11 +34,12 @@ import java.util.SplittableRandom;
  * Decoders: KL(teacher‖student) of the next-token distributions at temperature T, times T². The student's linear
  * weights are trained as float masters (2:4 mask fixed; int and MX through fake quantization with a straight-through
  * estimator; COMPOT and low-rank weights as their factors) by AdamW with linear warm-up and cosine decay, on
- * calibration-split sentences in a seeded order; the held-out split is never trained on. With a feature weight λ &gt; 0 the loss adds λ times the per-layer feature loss: the
- * relative squared error ‖s − t‖² / ‖t‖² over unpadded tokens of every activation that feeds a linear layer (both graphs
- * name it alike), averaged over them, plus (encoders) the per-token final hidden state. Matching intermediate
- * activations gives each layer its own target instead of one pooled vector per sentence, the layer-wise distillation
- * that sparse-model recovery (e.g. oBERT, arXiv 2203.07259) relies on.
+ * calibration-split sentences in a seeded order; the held-out split is never trained on. With a feature weight λ &gt;
+ * 0 the loss adds λ times the per-layer feature loss: the relative squared error ‖s − t‖² / ‖t‖² over unpadded tokens
+ * of every activation that feeds a linear layer (both graphs name it alike), averaged over them, plus (encoders) the
+ * per-token final hidden state. Matching intermediate activations gives each layer its own target instead of one
+ * pooled vector per sentence, the layer-wise distillation that sparse-model recovery (e.g. oBERT, arXiv 2203.07259)
+ * relies on.
  */
 public final class Distiller {
     /** Sentences drawn from the calibration split (the data order reshuffles each pass over them). */
