@@ -46,6 +46,11 @@ class ExportOnnxTest {
 
     /** Cosine between our executor's embedding of the pack and ONNX Runtime's of the export, worst sentence. */
     static double minCosine(Path pack, Path onnx) throws Exception {
+        return java.util.Arrays.stream(cosines(pack, onnx)).min().orElseThrow();
+    }
+
+    /** Per held-out text: cosine between the pack's pooled embedding (tamp run) and the ONNX file's (ONNX Runtime). */
+    static double[] cosines(Path pack, Path onnx) throws Exception {
         LoadedModel lm = LoadedModel.load(pack.toString(), null, Progress.NONE);
         Tokenizer tok = lm.tokenizer();
         float[][] ours;
@@ -76,7 +81,7 @@ class ExportOnnxTest {
                 }
             }
         }
-        double min = 1;
+        double[] cos = new double[n];
         for (int i = 0; i < n; i++) {
             int d = hidden[i][0].length;
             double[] pooled = new double[d];
@@ -87,9 +92,9 @@ class ExportOnnxTest {
                 na += pooled[k] * pooled[k];
                 nb += (double) ours[i][k] * ours[i][k];
             }
-            min = Math.min(min, dot / Math.sqrt(na * nb));
+            cos[i] = dot / Math.sqrt(na * nb);
         }
-        return min;
+        return cos;
     }
 
     static JsonNode export(Path pack, String mode, Path out) throws Exception {
@@ -188,7 +193,8 @@ class ExportOnnxTest {
             if (t.get("exported_as").asText().endsWith("with int8 activations (dynamic per token)")) w8a8++;
         }
         assertEquals(37, w8a8, "every W8A8 weight carries its activation quantization: " + rep.get("tensors"));
-        double c = minCosine(pack, out);
+        double[] withActs = cosines(pack, out);
+        double c = java.util.Arrays.stream(withActs).min().orElseThrow();
         System.out.println("export onnx qdq W8A8 (SmoothQuant, per-token activations): min cosine vs tamp run = " + c);
         // Not ≥ 0.99999: rounding activations is discontinuous, so a last-bit difference in one summation (ORT's GEMM
         // vs tamp's int8 kernel) flips a rounding now and then, and each flip perturbs every later layer's roundings.
@@ -201,11 +207,16 @@ class ExportOnnxTest {
             r += fromPack[i] * (double) fromPack[i];
         }
         assertTrue(Math.sqrt(d / r) < 1e-6, "layer 0's output, pack vs export in tamp's executor: relative error " + Math.sqrt(d / r));
-        // Control: the weight-only export (activations left in float) is measurably further from the W8A8 pack.
+        // Control: the weight-only export (activations left in float) is measurably further from the W8A8 pack. Compared
+        // by the mean cosine deficit over the texts: the minimum is one sentence's, and where ORT's GEMM flips a rounding
+        // depends on which MLAS kernel this CPU gets (min 0.9990 vs 0.9987 on this AVX-512 EPYC, 0.9992 vs 0.9987 before; mean deficit 4.5e-4 vs 9.4e-4).
         export(pack, "fp32", weightOnly);
-        double wo = minCosine(pack, weightOnly);
-        System.out.println("weight-only export of the same W8A8 pack: min cosine vs tamp run = " + wo);
-        assertTrue(1 - c < 0.75 * (1 - wo), "weight-only " + wo + " vs with activations " + c);
+        double[] floatActs = cosines(pack, weightOnly);
+        double gap = 1 - java.util.Arrays.stream(withActs).average().orElseThrow();
+        double gapWeightOnly = 1 - java.util.Arrays.stream(floatActs).average().orElseThrow();
+        System.out.printf("W8A8 export mean cosine deficit %.3g vs weight-only export %.3g (min %.5f)%n", gap, gapWeightOnly,
+                java.util.Arrays.stream(floatActs).min().orElseThrow());
+        assertTrue(gap < 0.75 * gapWeightOnly, "mean cosine deficit with activations " + gap + " vs weight-only " + gapWeightOnly);
     }
 
     /** Layer 0's output (after its last LayerNorm) for one sentence, by tamp's java executor. */
