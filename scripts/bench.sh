@@ -5,6 +5,10 @@
 #   scripts/bench.sh pack-latency [seq] [reps]   MiniLM FP32 / W8A8 / W4 g128 / MXFP4 / 2:4 packed for this host vs ORT FP32,
 #                                 batch 1 and 32 (x seq tokens); W4 GEMV on 4096x4096 as GB/s vs a stream-read bandwidth
 #   scripts/bench.sh pack-gemv    the W4 GEMV figure of pack-latency alone
+#   scripts/bench.sh decode-step [layers] [dim]   batch-1 decode step (one token through 8 linear layers of 4096 x 4096):
+#                                 java backend FP32 / W8 / W4 g128 / MXFP4 packed for this host vs ORT FP32, ms and weight GB/s
+#   scripts/bench.sh op-profile [batch] [seq] [weights]   time per op type on MiniLM (weights: fp32, w8a8, w4-g128,
+#                                 mxfp4, 2:4-int8, packed for this host); text, for finding hot spots (not in "all")
 #   scripts/bench.sh mx           MX conversion and Slice-and-Scale throughput (MB/s of FP32 input)
 #   scripts/bench.sh mx-table [pairs] [sentences]   MX accuracy table on MiniLM and BGE (minutes; not in "all")
 #   scripts/bench.sh sparse       2:4 kernel vs dense FP32 kernels on MiniLM's linear shapes, 1 and 32x128 rows
@@ -45,6 +49,14 @@ if [ "$what" = all ] || [ "$what" = pack-latency ]; then
 fi
 if [ "$what" = pack-gemv ]; then
   run dev.tamp.runtime.bench.PackLatencyTable gemv
+fi
+if [ "$what" = all ] || [ "$what" = decode-step ]; then
+  for weights in fp32 w8 w4-g128 mxfp4 ort-fp32; do # one process each (see DecodeStepTable)
+    run dev.tamp.runtime.bench.DecodeStepTable "${2:-8}" "${3:-4096}" 21 "$weights"
+  done
+fi
+if [ "$what" = op-profile ]; then
+  run dev.tamp.runtime.bench.OpProfile "${2:-1}" "${3:-128}" "${4:-fp32}"
 fi
 if [ "$what" = all ] || [ "$what" = sparse ]; then
   run dev.tamp.runtime.bench.SparseKernelBench 4096 7

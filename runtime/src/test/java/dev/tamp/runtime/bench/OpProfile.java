@@ -11,11 +11,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Time per op type on MiniLM (node-to-node wall time through the listener), for finding hot spots. */
+/**
+ * Time per op type on MiniLM (node-to-node wall time through the listener), for finding hot spots.
+ * Args: [batch] [seq] [fp32|w4|w8a8] (the quantized weights packed for this host, as in {@link PackLatencyTable}).
+ */
 public final class OpProfile {
     public static void main(String[] args) {
-        int batch = 32, seq = 128;
-        Model m = RuntimeTestModels.miniLm();
+        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 32, seq = args.length > 1 ? Integer.parseInt(args[1]) : 128;
+        String weights = args.length > 2 ? args[2] : "fp32";
+        Model m = PackLatencyTable.withWeights(RuntimeTestModels.miniLm(), weights);
         long[] ids = new long[batch * seq], mask = new long[batch * seq];
         for (int i = 0; i < ids.length; i++) { ids[i] = 1000 + i % 20000; mask[i] = 1; }
         Map<String, Value> in = new HashMap<>();
@@ -31,12 +35,12 @@ public final class OpProfile {
             last[0] = now;
         };
         try (Session s = new JavaBackend().open(m)) {
-            for (int rep = 0; rep < 3; rep++) {
+            for (int rep = 0; rep < 20; rep++) {
                 t.clear();
                 last[0] = System.nanoTime();
                 long start = System.nanoTime();
                 s.run(in, List.of(), l);
-                System.out.printf("total %.0f ms%n", (System.nanoTime() - start) / 1e6);
+                if (rep >= 17) System.out.printf("total %.1f ms%n", (System.nanoTime() - start) / 1e6);
             }
         }
         t.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())

@@ -55,15 +55,7 @@ public final class PackLatencyTable {
         Layout host = PackedKernels.hostLayout();
         int threads = Parallel.shared().threads();
         Model fp32 = RuntimeTestModels.miniLm();
-        Map<String, Function<Tensor, EncodedTensor>> methods = new LinkedHashMap<>();
-        methods.put("fp32", null);
-        methods.put("w8a8", t -> {
-            IntGroupedWeight w = IntGroupCodec.quantize(t, 0, 8, true, 0);
-            return new IntGroupedWeight(w.shape(), 0, 8, true, w.groupSize(), w.codes(), w.scales(), null, null, 8, 0f, Layout.GENERIC);
-        });
-        methods.put("w4-g128", t -> IntGroupCodec.quantize(t, 0, 4, false, 128));
-        methods.put("mxfp4", t -> MxMatrix.quantize(t, 0, MxFormat.MXFP4_E2M1, 32, ScaleRule.FLOOR));
-        methods.put("2:4-int8", PackLatencyTable::sparse24);
+        Map<String, Function<Tensor, EncodedTensor>> methods = methods();
         for (int batch : new int[] {1, 32}) {
             Map<String, Value> in = inputs(batch, seq);
             String out = fp32.graph().outputs().get(0).name();
@@ -78,6 +70,27 @@ public final class PackLatencyTable {
             line("ort-fp32", null, batch, seq, ort(batch, seq, reps, threads), threads);
         }
         gemv(host, threads);
+    }
+
+    /** The weight encodings of the table, by name (null: FP32 as loaded). */
+    static Map<String, Function<Tensor, EncodedTensor>> methods() {
+        Map<String, Function<Tensor, EncodedTensor>> methods = new LinkedHashMap<>();
+        methods.put("fp32", null);
+        methods.put("w8a8", t -> {
+            IntGroupedWeight w = IntGroupCodec.quantize(t, 0, 8, true, 0);
+            return new IntGroupedWeight(w.shape(), 0, 8, true, w.groupSize(), w.codes(), w.scales(), null, null, 8, 0f, Layout.GENERIC);
+        });
+        methods.put("w4-g128", t -> IntGroupCodec.quantize(t, 0, 4, false, 128));
+        methods.put("mxfp4", t -> MxMatrix.quantize(t, 0, MxFormat.MXFP4_E2M1, 32, ScaleRule.FLOOR));
+        methods.put("2:4-int8", PackLatencyTable::sparse24);
+        return methods;
+    }
+
+    /** MiniLM with the table's encoding {@code name} (fp32, w8a8, w4-g128, mxfp4, 2:4-int8), packed for this host. */
+    static Model withWeights(Model fp32, String name) {
+        Map<String, Function<Tensor, EncodedTensor>> methods = methods();
+        if (!methods.containsKey(name)) throw new IllegalArgumentException("weights " + name + ": one of " + methods.keySet());
+        return methods.get(name) == null ? fp32 : quantized(fp32, methods.get(name), PackedKernels.hostLayout());
     }
 
     private static void line(String what, Layout l, int batch, int seq, double ms, int threads) {
