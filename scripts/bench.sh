@@ -6,7 +6,8 @@
 #                                 batch 1 and 32 (x seq tokens); W4 GEMV on 4096x4096 as GB/s vs a stream-read bandwidth
 #   scripts/bench.sh pack-gemv    the W4 GEMV figure of pack-latency alone
 #   scripts/bench.sh decode-step [layers] [dim]   batch-1 decode step (one token through 8 linear layers of 4096 x 4096):
-#                                 java backend FP32 / W8 / W4 g128 / MXFP4 packed for this host vs ORT FP32, ms and weight GB/s
+#                                 java backend FP32 / W8 / W4 g128 / MXFP4 packed for this host, each against ORT FP32 steps
+#                                 interleaved in the same process: ms, weight GB/s, speed-up
 #   scripts/bench.sh op-profile [batch] [seq] [weights]   time per op type on MiniLM (weights: fp32, w8a8, w4-g128,
 #                                 mxfp4, 2:4-int8, packed for this host); text, for finding hot spots (not in "all")
 #   scripts/bench.sh mx           MX conversion and Slice-and-Scale throughput (MB/s of FP32 input)
@@ -51,8 +52,8 @@ if [ "$what" = pack-gemv ]; then
   run dev.tamp.runtime.bench.PackLatencyTable gemv
 fi
 if [ "$what" = all ] || [ "$what" = decode-step ]; then
-  for weights in fp32 w8 w4-g128 mxfp4 ort-fp32; do # one process each (see DecodeStepTable)
-    run dev.tamp.runtime.bench.DecodeStepTable "${2:-8}" "${3:-4096}" 21 "$weights"
+  for weights in fp32 w8 w4-g128 mxfp4; do # one process each, ORT FP32 steps interleaved (see DecodeStepTable)
+    run dev.tamp.runtime.bench.DecodeStepTable "${2:-8}" "${3:-4096}" 41 "$weights"
   done
 fi
 if [ "$what" = op-profile ]; then
