@@ -145,6 +145,62 @@ class ExportFilesTest {
         assertTrue(rel > 0 && rel < 0.2, "re-quantized Q4_0 stays near the pack's values: " + rel);
     }
 
+    /**
+     * llama.cpp refuses a GGUF without tokenizer.ggml.model. stories260K has no tokenizer: no_vocab with the vocabulary
+     * size (llama.cpp runs it on token ids). The same model as safetensors with a byte-level BPE tokenizer.json beside
+     * it: llama.cpp's gpt2 vocabulary, every token at its id with its type, the merges in rank order.
+     */
+    @Test
+    void ggufCarriesTheVocabularyLlamaCppNeeds() throws Exception {
+        Path bare = tmp.resolve("vocab-none.gguf");
+        JsonNode rep = export(Path.of("stories260k"), "gguf", bare);
+        assertEquals("no_vocab", rep.get("gguf_vocab").get("model").asText(), rep.toString());
+        Map<String, Object> meta = GgufReader.readHeader(bare).metadata();
+        assertEquals("no_vocab", meta.get("tokenizer.ggml.model"));
+        assertEquals(512L, ((Number) meta.get("llama.vocab_size")).longValue());
+
+        Path dir = Files.createDirectories(tmp.resolve("st-vocab"));
+        export(Path.of("stories260k"), "safetensors", dir.resolve("model.safetensors"));
+        com.fasterxml.jackson.databind.node.ObjectNode tj = Json.object();
+        com.fasterxml.jackson.databind.node.ObjectNode added = tj.putArray("added_tokens").addObject();
+        added.put("id", 511).put("content", "<|endoftext|>").put("special", true);
+        tj.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", true);
+        tj.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true).put("use_regex", true);
+        com.fasterxml.jackson.databind.node.ObjectNode bpe = tj.putObject("model").put("type", "BPE");
+        com.fasterxml.jackson.databind.node.ObjectNode vocab = bpe.putObject("vocab");
+        String[] byId = new String[511];
+        for (int b = 0, extra = 0; b < 256; b++) { // GPT-2's byte-to-character map: printable Latin-1 maps to itself
+            boolean printable = b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE;
+            byId[b] = String.valueOf((char) (printable ? b : 256 + extra++));
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode merges = bpe.putArray("merges");
+        for (int i = 0; i < 255; i++) { // "a a" -> "aa", "a b" -> "ab", ...: 255 merges of two letters
+            char l = (char) ('a' + i / 26), r = (char) ('a' + i % 26);
+            merges.add(l + " " + r);
+            byId[256 + i] = "" + l + r;
+        }
+        for (int id = 0; id < byId.length; id++) vocab.put(byId[id], id);
+        Files.write(dir.resolve("tokenizer.json"), Json.canonicalBytes(tj));
+        Path withVocab = tmp.resolve("vocab-gpt2.gguf");
+        JsonNode rep2 = export(dir, "gguf", withVocab);
+        assertEquals("gpt2", rep2.get("gguf_vocab").get("model").asText(), rep2.toString());
+        Map<String, Object> m2 = GgufReader.readHeader(withVocab).metadata();
+        assertEquals("gpt2", m2.get("tokenizer.ggml.model"));
+        java.util.List<?> tokens = (java.util.List<?>) m2.get("tokenizer.ggml.tokens"), types = (java.util.List<?>) m2.get("tokenizer.ggml.token_type");
+        java.util.List<?> ranks = (java.util.List<?>) m2.get("tokenizer.ggml.merges");
+        assertEquals(512, tokens.size());
+        assertEquals(512, types.size());
+        for (int id = 0; id < byId.length; id++) {
+            assertEquals(byId[id], tokens.get(id), "token " + id);
+            assertEquals(1, ((Number) types.get(id)).intValue(), "token " + id + " is normal");
+        }
+        assertEquals("<|endoftext|>", tokens.get(511));
+        assertEquals(3, ((Number) types.get(511)).intValue(), "a special added token is a control token");
+        assertEquals(255, ranks.size());
+        assertEquals("a a", ranks.get(0));
+        assertEquals("j u", ranks.get(254), "merges keep their rank order");
+    }
+
     @Test
     void ggufOfAnEncoderIsRefusedInOneLine() {
         Path out = tmp.resolve("minilm.gguf");

@@ -60,6 +60,9 @@ public final class ExportCommand implements Callable<Integer> {
     /** One line per tensor: its encoding in the source, what the export wrote, and why when it is not exact. */
     public record Line(String tensor, String encoding, String exportedAs, String note) {}
 
+    /** The GGUF export's vocabulary (tokenizer.ggml.*), reported beside the tensors. */
+    private dev.tamp.cli.export.GgufVocab.Written vocab;
+
     @Override
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
@@ -68,7 +71,11 @@ public final class ExportCommand implements Callable<Integer> {
             case ONNX -> OnnxExport.write(lm.model, onnxWeights, output).stream()
                     .map(e -> new Line(e.tensor(), e.encoding(), e.exportedAs(), e.note())).toList();
             case SAFETENSORS -> SafetensorsExport.write(lm.model, floatType, output);
-            case GGUF -> GgufExport.write(lm.model, output);
+            case GGUF -> {
+                GgufExport.Result r = GgufExport.write(lm.model, output);
+                vocab = r.vocab();
+                yield r.lines();
+            }
         };
         progress.info("wrote " + output);
         Path tokenizer = tokenizerBeside(lm.model, output);
@@ -77,7 +84,7 @@ public final class ExportCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Writes the model's tokenizer beside the export; returns where, or null (GGUF carries none here; a model may have none). */
+    /** Writes the model's tokenizer beside the export; returns where, or null (GGUF carries its vocabulary inside; a model may have none). */
     private Path tokenizerBeside(dev.tamp.core.ir.Model m, Path out) {
         if (m.tokenizerJson() == null || to == Target.GGUF) return null;
         Path abs = out.toAbsolutePath();
@@ -97,6 +104,13 @@ public final class ExportCommand implements Callable<Integer> {
             o.put("output", output.toString());
             if (to == Target.ONNX) o.put("onnx_weights", onnxWeights.name().toLowerCase(Locale.ROOT));
             if (tokenizer != null) o.put("tokenizer", tokenizer.toString());
+            if (vocab != null) {
+                ObjectNode v = o.putObject("gguf_vocab");
+                v.put("model", vocab.model());
+                v.put("tokens", vocab.tokens());
+                v.put("merges", vocab.merges());
+                if (vocab.note() != null) v.put("note", vocab.note());
+            }
             ArrayNode a = o.putArray("tensors");
             for (Line l : lines) {
                 ObjectNode t = a.addObject();
@@ -108,6 +122,10 @@ public final class ExportCommand implements Callable<Integer> {
             out.println(Json.pretty(o));
         } else {
             out.printf(Locale.ROOT, "%s: %s (%d encoded tensors)%n", target, output, lines.size());
+            if (vocab != null) {
+                out.printf(Locale.ROOT, "  vocabulary: tokenizer.ggml.model %s, %d tokens, %d merges%s%n", vocab.model(), vocab.tokens(),
+                        vocab.merges(), vocab.note() == null ? "" : "  (" + vocab.note() + ")");
+            }
             for (Line l : lines) {
                 out.printf(Locale.ROOT, "  %-48s %-18s -> %s%s%n", l.tensor(), l.encoding(), l.exportedAs(),
                         l.note() == null ? "" : "  (" + l.note() + ")");

@@ -36,12 +36,15 @@ import java.util.Map;
  *       reference rules, or written F32; dense tensors are F32.</li>
  * </ul>
  * Q8_0/Q4_0 store the scale as fp16; a float32 scale that fp16 cannot hold is rounded and the report says by how
- * much. No tokenizer metadata is written ({@code tokenizer.ggml.*}).
+ * much. The tokenizer goes in as {@code tokenizer.ggml.*} ({@link GgufVocab}).
  */
 public final class GgufExport {
     private GgufExport() {}
 
-    public static List<Line> write(Model model, Path out) {
+    /** The per-tensor report and the vocabulary written. */
+    public record Result(List<Line> lines, GgufVocab.Written vocab) {}
+
+    public static Result write(Model model, Path out) {
         Map<String, Object> c = model.config();
         String arch = String.valueOf(c.getOrDefault("model_type", model.architecture()));
         if (!arch.equals("llama") && !model.architecture().equals("llama")) {
@@ -64,6 +67,9 @@ public final class GgufExport {
         meta.put("llama.attention.layer_norm_rms_epsilon", ((Number) c.getOrDefault("rms_norm_eps", 1e-5)).floatValue());
         meta.put("llama.rope.freq_base", ((Number) c.getOrDefault("rope_theta", 10000.0)).floatValue());
         if (c.get("vocab_size") instanceof Number v) meta.put("llama.vocab_size", v.intValue());
+        EncodedTensor embedding = model.weights().get("model.embed_tokens.weight");
+        int vocabSize = c.get("vocab_size") instanceof Number v ? v.intValue() : embedding != null ? (int) embedding.shape()[0] : 0;
+        GgufVocab.Written vocab = GgufVocab.put(model, vocabSize, meta);
         List<TensorData> tensors = new ArrayList<>();
         List<Line> lines = new ArrayList<>();
         for (Map.Entry<String, EncodedTensor> e : model.weights().entrySet()) {
@@ -77,7 +83,7 @@ public final class GgufExport {
             if (!(w instanceof DenseWeight)) lines.add(new Line(name, w.describe(), gname + " " + enc.type, enc.note));
         }
         GgufWriter.write(out, meta, tensors);
-        return lines;
+        return new Result(lines, vocab);
     }
 
     record Encoded(GgmlType type, long[] shape, byte[] bytes, String note) {}

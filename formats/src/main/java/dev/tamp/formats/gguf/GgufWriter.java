@@ -94,7 +94,11 @@ public final class GgufWriter {
         return (align - n % align) % align;
     }
 
+    /** A signed 32-bit metadata value (GGUF type 5); a plain Integer is written as UINT32, as llama.cpp's counts are. */
+    public record Int32(int value) {}
+
     private static int typeOf(String key, Object v) {
+        if (v instanceof Int32) return 5;
         if (v instanceof String) return 8;
         if (v instanceof Boolean) return 7;
         if (v instanceof Integer) return 4;
@@ -105,7 +109,8 @@ public final class GgufWriter {
     }
 
     private static void scalar(Le le, Object v) {
-        if (v instanceof String s) le.str(s);
+        if (v instanceof Int32 i) le.i32(i.value());
+        else if (v instanceof String s) le.str(s);
         else if (v instanceof Boolean bo) le.out().write(bo ? 1 : 0);
         else if (v instanceof Integer i) le.i32(i);
         else if (v instanceof Long l) le.i64(l);
