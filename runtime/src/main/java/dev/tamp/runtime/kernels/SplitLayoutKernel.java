@@ -127,8 +127,10 @@ final class SplitLayoutKernel implements LinearKernel {
             tiled.forward(x, rows, out, parallel);
             return;
         }
-        // One loop method per kind, each JIT-compiled with its own profile: with one shared loop, an MXFP4 weight run
-        // after INT4 ones stayed at a fifth of its speed (measured on a 4096² GEMV: 11 ms vs 2.2 ms run first).
+        // One loop method per kind, each JIT-compiled with its own profile. Known, not fixed: on JDK 17 an MXFP4 GEMV
+        // that runs after INT4 ones in the same process stays about 5× slower than in a fresh one (4096² layer: 11–13
+        // ms vs 2.2–2.6 ms; with one shared loop too), which JDK 25 does not show: profile pollution inside the Vector
+        // API's shared templates, out of this class's reach.
         switch (kind) {
             case INT4 -> parallel.forRange(n, 16, (from, to) -> gemvInt4(x, rows, out, from, to));
             case INT8 -> parallel.forRange(n, 16, (from, to) -> gemvInt8(x, rows, out, from, to));
@@ -179,11 +181,10 @@ final class SplitLayoutKernel implements LinearKernel {
     }
 
     /**
-     * E2M1 codes (0..15) to value·s with lane arithmetic only (no masks: on AVX-512, JDK 17's compare/blend/mask-cast
-     * path ran the MXFP4 GEMV at a tenth of INT4's speed). Doubled magnitude m (e = 0) or (2|m)·2^(e−1): the shift
-     * form ((2|m) << e) >> 1 gives 1 at e = 0, so subtract (e = 0) & ¬m, where (e − 1) >>> 31 is 1 exactly at e = 0;
-     * halved (exact), sign bit set by XOR on the float bits (code 8 gives −0, as negation does), scaled: the same
-     * values, bit for bit, as the GENERIC decoder.
+     * E2M1 codes (0..15) to value·s with lane arithmetic only (no compare/blend masks). Doubled magnitude m (e = 0)
+     * or (2|m)·2^(e−1): the shift form ((2|m) << e) >> 1 gives 1 at e = 0, so subtract (e = 0) & ¬m, where
+     * (e − 1) >>> 31 is 1 exactly at e = 0; halved (exact), sign bit set by XOR on the float bits (code 8 gives −0,
+     * as negation does), scaled: the same values, bit for bit, as the GENERIC decoder.
      */
     private static FloatVector fp4Weights(IntVector q, float s) {
         IntVector m = q.and(1), ex = q.lanewise(VectorOperators.LSHR, 1).and(3);
@@ -276,8 +277,8 @@ final class SplitLayoutKernel implements LinearKernel {
         int base = r * rowBytes, gBase = r * groups, w = span, full = k / (2 * w) * (2 * w);
         // two independent FMA chains (low and high nibbles) in one flat loop over the row's bytes, as dotInt4: byte b
         // of chunk b / W holds elements 2W·(b / W) + b % W (low nibble) and that + W (high). A four-chain, two-run
-        // unrolled body grew past C2's inlining limits with the decode inlined four times, and the vectors were boxed
-        // (measured: the 4096² MXFP4 GEMV at under 1 GB/s)
+        // unrolled body with this decode ran a 4096² GEMV in 15 ms against 2.6 ms, each in a fresh JVM: most likely
+        // past C2's inlining limits with the decode inlined four times, leaving the vectors boxed
         FloatVector acc = FloatVector.zero(F), acc2 = acc;
         int ws = spanShift, gs = groupShift;
         float[] sc = scales;

@@ -198,8 +198,8 @@ public final class PackLatencyTable {
 
     /**
      * GB/s of summing a 512 MiB float array with all threads (vector loads), median of repeats. The loop is a static
-     * method the lambda calls: written inline in the lambda it ran at 10 GB/s here against 22–28 GB/s as a method
-     * (and ORT's FP32 GEMV streams 26–38 GB/s), so the GEMV fraction was measured against a third of the bandwidth.
+     * method the lambda calls: written inline in the lambda it measured 10 GB/s here, 33–47 GB/s as a method (and
+     * ORT's FP32 GEMV streams 24–38 GB/s), so the GEMV fraction had been taken against a third of the bandwidth.
      */
     private static double streamRead(Parallel par) throws Exception {
         float[] a = new float[128 << 20];
