@@ -199,6 +199,17 @@ class ExportFilesTest {
         assertEquals(255, ranks.size());
         assertEquals("a a", ranks.get(0));
         assertEquals("j u", ranks.get(254), "merges keep their rank order");
+
+        // a tokenizer.json whose token id cannot index a vocabulary: one line naming the problem, exit 2, no file
+        Path bad = Files.createDirectories(tmp.resolve("st-vocab-bad"));
+        for (String f : new String[] {"model.safetensors", "config.json"}) Files.copy(dir.resolve(f), bad.resolve(f));
+        added.put("id", -5);
+        Files.write(bad.resolve("tokenizer.json"), Json.canonicalBytes(tj));
+        Path badOut = tmp.resolve("vocab-bad.gguf");
+        CliTest.Run r = tamp("export", bad.toString(), "--to", "gguf", "-o", badOut.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("token id -5") && r.err().strip().lines().count() == 1, r.err());
+        assertFalse(Files.exists(badOut));
     }
 
     @Test

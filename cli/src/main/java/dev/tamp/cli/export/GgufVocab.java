@@ -49,9 +49,12 @@ public final class GgufVocab {
         }
         int size = vocabSize;
         for (Iterator<Map.Entry<String, JsonNode>> it = bpe.path("vocab").fields(); it.hasNext(); ) {
-            size = Math.max(size, it.next().getValue().asInt() + 1);
+            size = Math.max(size, checkedId(model, it.next().getValue()) + 1);
         }
-        for (JsonNode t : json.path("added_tokens")) size = Math.max(size, t.path("id").asInt() + 1);
+        for (JsonNode t : json.path("added_tokens")) size = Math.max(size, checkedId(model, t.path("id")) + 1);
+        if (vocabSize > 0 && size != vocabSize) { // llama.cpp sizes token_embd by the token list
+            return noVocab(meta, vocabSize, "the tokenizer has " + size + " ids, the embedding " + vocabSize + " rows");
+        }
         String[] tokens = new String[size];
         int[] types = new int[size];
         for (Iterator<Map.Entry<String, JsonNode>> it = bpe.path("vocab").fields(); it.hasNext(); ) {
@@ -79,7 +82,15 @@ public final class GgufVocab {
         for (String which : new String[] {"bos", "eos"}) {
             if (model.config().get(which + "_token_id") instanceof Number id) meta.put("tokenizer.ggml." + which + "_token_id", id.intValue());
         }
-        return new Written("gpt2", size, merges.size(), size > vocabSize ? "the tokenizer has " + size + " ids, the embedding " + vocabSize : null);
+        return new Written("gpt2", size, merges.size(), null);
+    }
+
+    /** A token id as written in tokenizer.json, refused when it could not index a vocabulary (a lying file must not size an array). */
+    private static int checkedId(Model model, JsonNode id) {
+        if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= 1 << 24) {
+            throw new BadInputException(model.source() + ": tokenizer.json has token id " + id + ", not in 0.." + ((1 << 24) - 1));
+        }
+        return id.asInt();
     }
 
     private static Written noVocab(Map<String, Object> meta, int vocabSize, String why) {
