@@ -3,6 +3,7 @@ package dev.tamp.cli.commands;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.cli.export.GgufExport;
+import dev.tamp.cli.export.GgufVocab;
 import dev.tamp.cli.export.OnnxExport;
 import dev.tamp.cli.export.SafetensorsExport;
 import dev.tamp.cli.support.LoadedModel;
@@ -60,13 +61,11 @@ public final class ExportCommand implements Callable<Integer> {
     /** One line per tensor: its encoding in the source, what the export wrote, and why when it is not exact. */
     public record Line(String tensor, String encoding, String exportedAs, String note) {}
 
-    /** The GGUF export's vocabulary (tokenizer.ggml.*), reported beside the tensors. */
-    private dev.tamp.cli.export.GgufVocab.Written vocab;
-
     @Override
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, null, progress);
+        GgufVocab.Written vocab = null; // the GGUF export's tokenizer.ggml.*, reported beside the tensors
         List<Line> lines = switch (to) {
             case ONNX -> OnnxExport.write(lm.model, onnxWeights, output).stream()
                     .map(e -> new Line(e.tensor(), e.encoding(), e.exportedAs(), e.note())).toList();
@@ -80,7 +79,7 @@ public final class ExportCommand implements Callable<Integer> {
         progress.info("wrote " + output);
         Path tokenizer = tokenizerBeside(lm.model, output);
         if (tokenizer != null) progress.info("wrote " + tokenizer);
-        print(lines, tokenizer);
+        print(lines, tokenizer, vocab);
         return 0;
     }
 
@@ -95,7 +94,7 @@ public final class ExportCommand implements Callable<Integer> {
         return t;
     }
 
-    private void print(List<Line> lines, Path tokenizer) {
+    private void print(List<Line> lines, Path tokenizer, GgufVocab.Written vocab) {
         PrintWriter out = spec.commandLine().getOut();
         String target = to.name().toLowerCase(Locale.ROOT);
         if (json) {
