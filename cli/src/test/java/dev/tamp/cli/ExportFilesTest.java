@@ -212,6 +212,76 @@ class ExportFilesTest {
         assertFalse(Files.exists(badOut));
     }
 
+    /**
+     * A SentencePiece-style tokenizer.json ("▁" spaces, byte fallback, every split of every token listed as a merge, as
+     * converters write them) becomes llama.cpp's llama vocabulary: score −(rank + 1) for the token a merge of that rank
+     * produces, byte/unknown/control types, the space prefix. With one merge missing, llama.cpp would merge a pair the
+     * tokenizer never merges: no_vocab, and the report names the pair.
+     */
+    @Test
+    void ggufSentencePieceVocabularyHasScoresInMergeOrder() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("st-spm"));
+        export(Path.of("stories260k"), "safetensors", dir.resolve("model.safetensors"));
+        java.util.List<String> vocab = new java.util.ArrayList<>(java.util.List.of("<unk>", "<s>", "</s>"));
+        for (int b = 0; b < 256; b++) vocab.add(String.format("<0x%02X>", b));
+        vocab.add("▁");
+        for (char c = 'a'; c <= 'z'; c++) vocab.add(String.valueOf(c));
+        java.util.List<String> merges = new java.util.ArrayList<>();
+        for (int i = 0; vocab.size() < 512; i++) { // two-letter pieces; their only split is a merge, ranked by id
+            String l = String.valueOf((char) ('a' + i / 26)), r = String.valueOf((char) ('a' + i % 26));
+            vocab.add(l + r);
+            merges.add(l + " " + r);
+        }
+        Path out = tmp.resolve("spm.gguf");
+        JsonNode rep = export(spmTokenizer(dir, vocab, merges), "gguf", out);
+        assertEquals("llama", rep.get("gguf_vocab").get("model").asText(), rep.toString());
+        Map<String, Object> m = GgufReader.readHeader(out).metadata();
+        assertEquals("llama", m.get("tokenizer.ggml.model"));
+        assertEquals(Boolean.TRUE, m.get("tokenizer.ggml.add_space_prefix"));
+        assertEquals(0L, ((Number) m.get("tokenizer.ggml.unknown_token_id")).longValue());
+        java.util.List<?> tokens = (java.util.List<?>) m.get("tokenizer.ggml.tokens"), scores = (java.util.List<?>) m.get("tokenizer.ggml.scores");
+        java.util.List<?> types = (java.util.List<?>) m.get("tokenizer.ggml.token_type");
+        assertEquals(vocab, tokens);
+        int[] expectType = new int[512];
+        for (int id = 0; id < 512; id++) expectType[id] = id == 0 ? 2 : id < 3 ? 3 : id < 259 ? 6 : 1;
+        for (int id = 0; id < 512; id++) {
+            assertEquals(expectType[id], ((Number) types.get(id)).intValue(), "type of " + vocab.get(id));
+            float want = id < 286 ? 0f : -(id - 286 + 1); // characters, bytes and specials score 0; piece of merge rank r: −(r+1)
+            assertEquals(want, ((Number) scores.get(id)).floatValue(), "score of " + vocab.get(id));
+        }
+
+        merges.remove(5);
+        Path gapOut = tmp.resolve("spm-gap.gguf");
+        JsonNode gap = export(spmTokenizer(Files.createDirectories(tmp.resolve("st-spm-gap")), vocab, merges, dir), "gguf", gapOut);
+        assertEquals("no_vocab", gap.get("gguf_vocab").get("model").asText());
+        assertTrue(gap.get("gguf_vocab").get("note").asText().contains("\"a\" + \"f\""), gap.toString());
+        assertEquals("no_vocab", GgufReader.readHeader(gapOut).metadata().get("tokenizer.ggml.model"));
+    }
+
+    /** Writes a Llama-2-style tokenizer.json (Prepend/Replace normalizers, byte fallback) into {@code dir}; returns dir. */
+    private static Path spmTokenizer(Path dir, java.util.List<String> vocab, java.util.List<String> merges, Path... weightsFrom) throws Exception {
+        for (Path from : weightsFrom) {
+            for (String f : new String[] {"model.safetensors", "config.json"}) Files.copy(from.resolve(f), dir.resolve(f));
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode tj = Json.object();
+        com.fasterxml.jackson.databind.node.ArrayNode added = tj.putArray("added_tokens");
+        for (int id = 0; id < 3; id++) added.addObject().put("id", id).put("content", vocab.get(id)).put("special", true);
+        com.fasterxml.jackson.databind.node.ObjectNode norm = tj.putObject("normalizer").put("type", "Sequence");
+        norm.putArray("normalizers").addObject().put("type", "Prepend").put("prepend", "▁");
+        com.fasterxml.jackson.databind.node.ObjectNode rep = ((com.fasterxml.jackson.databind.node.ArrayNode) norm.get("normalizers")).addObject();
+        rep.put("type", "Replace").putObject("pattern").put("String", " ");
+        rep.put("content", "▁");
+        tj.putNull("pre_tokenizer");
+        com.fasterxml.jackson.databind.node.ObjectNode bpe = tj.putObject("model").put("type", "BPE").put("unk_token", "<unk>")
+                .put("fuse_unk", true).put("byte_fallback", true);
+        com.fasterxml.jackson.databind.node.ObjectNode v = bpe.putObject("vocab");
+        for (int id = 0; id < vocab.size(); id++) v.put(vocab.get(id), id);
+        com.fasterxml.jackson.databind.node.ArrayNode ms = bpe.putArray("merges");
+        merges.forEach(ms::add);
+        Files.write(dir.resolve("tokenizer.json"), Json.canonicalBytes(tj));
+        return dir;
+    }
+
     @Test
     void ggufOfAnEncoderIsRefusedInOneLine() {
         Path out = tmp.resolve("minilm.gguf");
