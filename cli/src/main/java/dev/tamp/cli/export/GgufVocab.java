@@ -38,6 +38,8 @@ public final class GgufVocab {
     public record Written(String model, int tokens, int merges, String note) {}
 
     static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
+    /** SentencePiece's byte-fallback pieces. */
+    private static final java.util.regex.Pattern BYTE_PIECE = java.util.regex.Pattern.compile("<0x[0-9A-F]{2}>");
 
     /** Adds the tokenizer keys to {@code meta}; {@code vocabSize} is the embedding's row count. */
     static Written put(Model model, int vocabSize, Map<String, Object> meta) {
@@ -86,7 +88,7 @@ public final class GgufVocab {
             String t = tokens[i];
             int ty = t == null ? UNUSED : types[i];
             if (sentencePiece && t != null && t.equals(unk)) ty = UNKNOWN;
-            else if (sentencePiece && t != null && t.matches("<0x[0-9A-F]{2}>")) ty = BYTE;
+            else if (sentencePiece && t != null && BYTE_PIECE.matcher(t).matches()) ty = BYTE;
             tokenList.add(t != null ? t : "[PAD" + i + "]");
             typeList.add(new Int32(ty));
         }
@@ -129,7 +131,7 @@ public final class GgufVocab {
         for (String t : tokens) if (t != null) vocab.add(t);
         for (String[] m : merges) pairs.add(m[0] + "\u0000" + m[1]);
         for (String t : tokens) {
-            if (t == null || t.matches("<0x[0-9A-F]{2}>")) continue;
+            if (t == null || BYTE_PIECE.matcher(t).matches()) continue;
             for (int cut = t.offsetByCodePoints(0, 1); cut < t.length(); cut = t.offsetByCodePoints(cut, 1)) {
                 String a = t.substring(0, cut), b = t.substring(cut);
                 if (vocab.contains(a) && vocab.contains(b) && !pairs.contains(a + "\u0000" + b)) return "\"" + a + "\" + \"" + b + "\"";

@@ -97,7 +97,7 @@ public final class DecodeStepTable {
                         t[i] = timed(tampStep);
                         r[i] = timed(ortStep);
                     }
-                    double tm = median(t), om = median(r);
+                    double tm = ExecutorBench.median(t), om = ExecutorBench.median(r);
                     System.out.printf(Locale.ROOT, "{\"bench\":\"decode-step\",\"weights\":\"%s\",\"layout\":\"%s\",\"layers\":%d,\"n\":%d,"
                                     + "\"k\":%d,\"batch\":1,\"threads\":%d,\"weight_bytes\":%d,\"ms\":%.2f,\"weight_gb_s\":%.2f,"
                                     + "\"ort_fp32_ms\":%.2f,\"ort_fp32_gb_s\":%.2f,\"speedup_vs_ort_fp32\":%.2f}%n",
@@ -117,12 +117,6 @@ public final class DecodeStepTable {
         long s = System.nanoTime();
         b.run();
         return (System.nanoTime() - s) / 1e6;
-    }
-
-    private static double median(double[] t) {
-        double[] c = t.clone();
-        java.util.Arrays.sort(c);
-        return c[c.length / 2];
     }
 
     /** x → MatMul(W0) → … → MatMul(W[layers-1]) → y, weights [K][N] as ONNX MatMul's B, σ = 1/√K (norms stay put). */

@@ -85,7 +85,13 @@ public final class ExecutorBench {
             b.run();
             t[i] = (System.nanoTime() - s) / 1e6;
         }
-        java.util.Arrays.sort(t);
-        return t[reps / 2];
+        return median(t);
+    }
+
+    /** The middle of the sorted timings (the upper one of an even count). */
+    static double median(double[] t) {
+        double[] c = t.clone();
+        java.util.Arrays.sort(c);
+        return c[c.length / 2];
     }
 }
