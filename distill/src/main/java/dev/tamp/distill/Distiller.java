@@ -51,6 +51,12 @@ public final class Distiller {
 
     private Distiller() {}
 
+    static String duration(double seconds) {
+        return seconds < 90 ? String.format(java.util.Locale.ROOT, "%.0f s", seconds)
+                : seconds < 5400 ? String.format(java.util.Locale.ROOT, "%.1f min", seconds / 60)
+                : String.format(java.util.Locale.ROOT, "%.1f h", seconds / 3600);
+    }
+
     public static Result distill(Model teacher, Model student, Tokenizer tokenizer, DistillOptions o, Progress progress) {
         System.setProperty("ai.djl.offline", "true");
         boolean decoder = student.graph().outputs().stream().anyMatch(v -> v.name().equals("logits"));
@@ -100,7 +106,10 @@ public final class Distiller {
         long t0 = System.nanoTime();
         try (TrainableGraph tg = new TrainableGraph(teacher, java.util.Set.of());
              TrainableGraph sg = new TrainableGraph(student, new java.util.HashSet<>(names))) {
+            progress.info(String.format(java.util.Locale.ROOT, "distill: steps %d-%d of %d sentences × ≤ %d tokens, lr %.2g%s; expected time after 2 steps",
+                    start + 1, o.steps(), o.batch(), o.seq(), o.lr(), o.featureWeight() > 0 ? ", feature loss " + o.featureWeight() : ""));
             progress.begin("distill", o.steps());
+            long stepStart = System.nanoTime();
             for (int step = start; step < o.steps(); step++) {
                 List<String> texts = batch(pool, step, o.batch(), o.seed());
                 Map<String, Value> inputs = inputs(student, tokenizer, texts, o.seq());
@@ -155,6 +164,13 @@ public final class Distiller {
                     AdamW.step(p.master, p.parameterGradient(grads[i]), m[i], v[i], step + 1, lr, o.weightDecay());
                 }
                 progress.update(step + 1, String.format(java.util.Locale.ROOT, "loss %.5f lr %.2e%s", lossValue, lr, fmt == null ? "" : " " + fmt.cliName()));
+                if (step == start + 1 && step + 1 < o.steps()) {
+                    // the second step: the first carries libtorch's and the JIT's warm-up
+                    double secs = (System.nanoTime() - stepStart) / 1e9;
+                    progress.info(String.format(java.util.Locale.ROOT, "distill: expected %s for the remaining %d steps (%.2f s per step)",
+                            duration(secs * (o.steps() - step - 1)), o.steps() - step - 1, secs));
+                }
+                stepStart = System.nanoTime();
                 if (o.checkpointEvery() > 0 && (step + 1) % o.checkpointEvery() == 0 && step + 1 < o.steps()) {
                     Checkpoint.write(o.checkpointDir(), o.fingerprint(), step + 1, params, m, v, losses);
                 }

@@ -1,5 +1,6 @@
 package dev.tamp.cli.commands;
 
+import dev.tamp.cli.support.OutputCheck;
 import dev.tamp.cli.Provenance;
 import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.Backends;
@@ -71,6 +72,8 @@ public final class CompotCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the per-layer report as one JSON document.") boolean json;
 
+    @Mixin OutputCheck check;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -100,7 +103,8 @@ public final class CompotCommand implements Callable<Integer> {
         opts.put("calibration", cs.info().getOrDefault("calibration_sha256", stats == null ? "" : stats.getFileName().toString()));
         opts.put("ignore", String.join(",", ignore.patterns));
         TpkModelWriter.write(r.report().model().withStep(Provenance.step("compot", opts)), output);
-        QuantReportPrinter.print(r.report(), output.toString(), json, spec.commandLine().getOut());
+        OutputCheck.Outcome checked = check.after(lm, model, output, progress, spec.commandLine().getErr());
+        QuantReportPrinter.print(r.report(), output.toString(), json, spec.commandLine().getOut(), checked);
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 package dev.tamp.cli.commands;
 
+import dev.tamp.cli.support.OutputCheck;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.cli.Provenance;
@@ -21,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -34,7 +36,8 @@ import picocli.CommandLine.Spec;
                 + "seeded order over calibration-split sentences (never the held-out split tamp eval uses); deterministic on CPU.",
                 "--mx-formats: multi-format QAT — each step fake-quantizes the weights in one format sampled from the list; the "
                 + "output is the --anchor (MXINT8 or MXFP8) pack that tamp mx-slice turns into the lower formats."},
-        footer = {"", "Examples:", "  tamp prune minilm --method sparsegpt -o p.tpk && tamp distill --teacher minilm --student p.tpk --steps 300 --feature-loss 1 -o pd.tpk",
+        footer = {"", "Examples:", "  tamp prune minilm --method sparsegpt -o p.tpk && tamp distill --teacher minilm --student p.tpk -o pd.tpk",
+                "  tamp distill --teacher minilm --student p.tpk --steps 300 -o pd-quick.tpk   (5 min instead of 18; mean cosine 0.933 instead of 0.954)",
                 "  tamp distill --teacher minilm --student minilm --mx-formats mxint8,mxfp8,mxfp6,mxfp4 --anchor mxint8 -o anchor.tpk",
                 "  tamp distill --teacher minilm --student p.tpk --steps 600 --checkpoint-every 100 -o pd.tpk   (then --resume pd.tpk.ckpt)"})
 public final class DistillCommand implements Callable<Integer> {
@@ -48,13 +51,16 @@ public final class DistillCommand implements Callable<Integer> {
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "The trained pack to write (atomically: a temporary file renamed into place).") Path output;
 
-    @Option(names = "--steps", defaultValue = "200", description = "Optimizer steps (default: ${DEFAULT-VALUE}).") int steps;
+    // Defaults are the measured recipes (README "Distillation"): a compressed encoder student recovers with 1000 steps
+    // at lr 1e-3 and the per-layer feature loss (SparseGPT 2:4 MiniLM: mean cosine 0.954); MF-QAT keeps the small
+    // learning rate that does not undo the anchor (40 steps, lr 5e-5); decoders keep the pooled-KL settings.
+    @Option(names = "--steps", description = "Optimizer steps (default: 1000; MF-QAT 40; decoders 200).") Integer steps;
 
-    @Option(names = "--lr", defaultValue = "1e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") float lr;
+    @Option(names = "--lr", description = "Peak learning rate (default: 1e-3; MF-QAT 5e-5; decoders 1e-4).") Float lr;
 
-    @Option(names = "--batch", defaultValue = "16", description = "Sentences per step (default: ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--batch", description = "Sentences per step (default: 16; MF-QAT 8).") Integer batch;
 
-    @Option(names = "--seq", defaultValue = "64", description = "Max tokens per sentence (default: ${DEFAULT-VALUE}).") int seq;
+    @Option(names = "--seq", description = "Max tokens per sentence (default: 64; MF-QAT 32).") Integer seq;
 
     @Option(names = "--warmup", description = "Linear warm-up steps (default: 10%% of --steps).") Integer warmup;
 
@@ -65,9 +71,9 @@ public final class DistillCommand implements Callable<Integer> {
 
     @Option(names = "--loss", description = "mse or cosine (encoders, default mse), kl (decoders, the default there).") String loss;
 
-    @Option(names = "--feature-loss", defaultValue = "0", paramLabel = "WEIGHT", description = "Weight of the per-layer feature loss: "
+    @Option(names = "--feature-loss", paramLabel = "WEIGHT", description = "Weight of the per-layer feature loss: "
             + "relative squared error of every activation feeding a linear layer (and, for encoders, the per-token output) "
-            + "against the teacher's; 0 = off (default: ${DEFAULT-VALUE}).") float featureLoss;
+            + "against the teacher's; 0 = off (default: 1 for encoder students; 0 for MF-QAT and decoders).") Float featureLoss;
 
     @Option(names = "--temperature", defaultValue = "1", description = "KL temperature (default: ${DEFAULT-VALUE}).") float temperature;
 
@@ -88,6 +94,8 @@ public final class DistillCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the result as one JSON document.") boolean json;
 
+    @Mixin OutputCheck check;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -104,6 +112,12 @@ public final class DistillCommand implements Callable<Integer> {
         LoadedModel s = student != null ? LoadedModel.load(student, tokenizer, progress)
                 : LoadedModel.load(teacher, tokenizer, progress).with(LayerSelection.select(t.runnable(), layers(studentLayers)));
         boolean decoder = s.isDecoder();
+        boolean mfQat = !formats.isEmpty();
+        int steps = this.steps != null ? this.steps : mfQat ? 40 : decoder ? 200 : 1000;
+        float lr = this.lr != null ? this.lr : mfQat ? 5e-5f : decoder ? 1e-4f : 1e-3f;
+        int batch = this.batch != null ? this.batch : mfQat ? 8 : 16;
+        int seq = this.seq != null ? this.seq : mfQat ? 32 : 64;
+        float featureLoss = this.featureLoss != null ? this.featureLoss : mfQat || decoder ? 0f : 1f;
         DistillOptions.Loss l = switch (loss == null ? (decoder ? "kl" : "mse") : loss) {
             case "mse" -> DistillOptions.Loss.MSE;
             case "cosine" -> DistillOptions.Loss.COSINE;
@@ -137,6 +151,7 @@ public final class DistillCommand implements Callable<Integer> {
             opts.put("anchor", anchorFormat.cliName());
         }
         TpkModelWriter.write(r.student().withStep(Provenance.step("distill", opts)), output);
+        OutputCheck.Outcome checked = check.after(t, teacher, output, progress, spec.commandLine().getErr());
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectNode j = Json.object();
@@ -155,12 +170,14 @@ public final class DistillCommand implements Callable<Integer> {
                 ObjectNode fc = j.putObject("format_steps");
                 r.formatCounts().forEach(fc::put);
             }
+            j.set("check", checked.toJson());
             out.println(Json.pretty(j));
         } else {
             out.printf(Locale.ROOT, "distilled %d weights over %d steps (from step %d) in %.1f s: loss %.5f -> %.5f%n", r.trained().size(), steps,
                     r.startStep(), r.seconds(), r.firstLoss(), r.lastLoss());
             if (!r.formatCounts().isEmpty()) out.println("format steps: " + r.formatCounts());
             out.println("wrote " + output);
+            out.println(checked.line());
         }
         out.flush();
         return 0;

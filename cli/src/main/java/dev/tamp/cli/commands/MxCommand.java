@@ -1,5 +1,6 @@
 package dev.tamp.cli.commands;
 
+import dev.tamp.cli.support.OutputCheck;
 import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.MxFormatConverter;
@@ -48,6 +49,8 @@ public final class MxCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the per-layer report as one JSON document.") boolean json;
 
+    @Mixin OutputCheck check;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -64,7 +67,8 @@ public final class MxCommand implements Callable<Integer> {
         opts.put("mx_rounding", "rne");
         opts.put("ignore", String.join(",", ignore.patterns));
         TpkModelWriter.writeStreaming(lm.model.withStep(Provenance.step("mx", opts)), streamed.weights(), output);
-        QuantReportPrinter.print(streamed.report(), output.toString(), json, spec.commandLine().getOut());
+        OutputCheck.Outcome checked = check.after(lm, model, output, progress, spec.commandLine().getErr());
+        QuantReportPrinter.print(streamed.report(), output.toString(), json, spec.commandLine().getOut(), checked);
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 package dev.tamp.cli.commands;
 
+import dev.tamp.cli.support.OutputCheck;
 import dev.tamp.cli.Provenance;
 import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.LoadedModel;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -33,6 +35,8 @@ public final class MxSliceCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the report as one JSON document on stdout.") boolean json;
 
+    @Mixin OutputCheck check;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -41,7 +45,8 @@ public final class MxSliceCommand implements Callable<Integer> {
         LoadedModel lm = LoadedModel.load(anchor, null, progress);
         QuantReport r = MxSlicer.slice(lm.model, to, progress);
         TpkModelWriter.write(r.model().withStep(Provenance.step("mx-slice", Map.of("to", to.cliName(), "rule", SliceAndScale.RULE))), output);
-        QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
+        OutputCheck.Outcome checked = check.after(lm, anchor, output, progress, spec.commandLine().getErr());
+        QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut(), checked);
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 package dev.tamp.cli.commands;
 
+import dev.tamp.cli.support.OutputCheck;
 import dev.tamp.cli.Provenance;
 import dev.tamp.cli.report.PruneReportPrinter;
 import dev.tamp.cli.support.Backends;
@@ -88,6 +89,8 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the per-layer report as one JSON document.") boolean json;
 
+    @Mixin OutputCheck check;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -132,7 +135,8 @@ public final class PruneCommand implements Callable<Integer> {
         opts.put("seed", Long.toString(seed));
         opts.put("ignore", String.join(",", ignore.patterns));
         TpkModelWriter.write(r.model().withStep(Provenance.step("prune", opts)), output);
-        PruneReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut());
+        OutputCheck.Outcome checked = check.after(lm, model, output, progress, spec.commandLine().getErr());
+        PruneReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut(), checked);
         return 0;
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.core.json.Json;
 import dev.tamp.pruning.PruneReport;
+import dev.tamp.cli.support.OutputCheck;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -11,7 +12,8 @@ import java.util.Locale;
 public final class PruneReportPrinter {
     private PruneReportPrinter() {}
 
-    public static void print(PruneReport r, String output, boolean json, PrintWriter out) {
+    /** {@code check}: the output check's outcome (in the JSON as "check", as the last summary line). */
+    public static void print(PruneReport r, String output, boolean json, PrintWriter out, OutputCheck.Outcome check) {
         long before = 0, after = 0, elements = 0;
         double errSum = 0;
         for (PruneReport.Row row : r.rows()) {
@@ -44,6 +46,7 @@ public final class PruneReportPrinter {
                 l.put("bytes", row.bytesAfter());
                 if (row.detail() != null) l.put("detail", row.detail());
             }
+            o.set("check", check.toJson());
             out.println(Json.pretty(o));
         } else {
             out.printf(Locale.ROOT, "%-56s %-10s %-22s %10s %10s %10s%n", "layer (weight)", "method", "encoding", "out error", "w. error", "bytes");
@@ -55,6 +58,7 @@ public final class PruneReportPrinter {
             out.printf(Locale.ROOT, "%d weights pruned %s by %s: %.1f MB → %.1f MB (%.2f bits/weight), mean output error %.4f  → %s%n",
                     r.rows().size(), r.pattern(), r.method().cliName(), before / 1e6, after / 1e6, elements == 0 ? 0 : 8.0 * after / elements,
                     meanErr, output);
+            out.println(check.line());
         }
         out.flush();
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.core.json.Json;
 import dev.tamp.quantizers.QuantReport;
+import dev.tamp.cli.support.OutputCheck;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -11,7 +12,8 @@ import java.util.Locale;
 public final class QuantReportPrinter {
     private QuantReportPrinter() {}
 
-    public static void print(QuantReport r, String output, boolean json, PrintWriter out) {
+    /** {@code check}: the output check's outcome (in the JSON as "check", as the last summary line). */
+    public static void print(QuantReport r, String output, boolean json, PrintWriter out, OutputCheck.Outcome check) {
         long before = 0, after = 0, elements = 0;
         for (QuantReport.Row row : r.rows()) {
             before += row.bytesBefore();
@@ -36,6 +38,7 @@ public final class QuantReportPrinter {
                 l.put("bytes", row.bytesAfter());
                 if (row.detail() != null) l.put("detail", row.detail());
             }
+            o.set("check", check.toJson());
             out.println(Json.pretty(o));
         } else {
             out.printf(Locale.ROOT, "%-56s %-16s %12s %10s%n", "layer (weight)", "encoding", "w. error", "bytes");
@@ -47,6 +50,7 @@ public final class QuantReportPrinter {
             }
             out.printf(Locale.ROOT, "%d weights: %.1f MB → %.1f MB (%.2f bits/weight)  → %s%n", r.rows().size(), before / 1e6, after / 1e6,
                     elements == 0 ? 0 : 8.0 * after / elements, output);
+            out.println(check.line());
         }
         out.flush();
     }

@@ -30,6 +30,7 @@ public final class LoadedModel {
         Path path = ModelLoader.resolve(spec);
         Model m = ModelLoader.load(path, progress);
         m = Provenance.recordSource(m, path);
+        m = withSentenceTransformersPooling(m, path);
         if (tokenizerFile != null) {
             try {
                 m = m.withTokenizer(Files.readAllBytes(tokenizerFile));
@@ -38,6 +39,33 @@ public final class LoadedModel {
             }
         }
         return new LoadedModel(path, m);
+    }
+
+    /**
+     * A sentence-transformers checkpoint says how it pools in {@code 1_Pooling/config.json} (beside the weights,
+     * or one folder up from an {@code onnx/} export); recorded in the config so packs made from it keep it.
+     */
+    static Model withSentenceTransformersPooling(Model m, Path path) {
+        if (m.config().containsKey("pooling")) return m;
+        Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
+        for (int up = 0; up < 2 && dir != null; up++, dir = dir.getParent()) {
+            Path cfg = dir.resolve("1_Pooling").resolve("config.json");
+            if (!Files.isRegularFile(cfg)) continue;
+            com.fasterxml.jackson.databind.JsonNode j;
+            try {
+                j = dev.tamp.core.json.Json.mapper().readTree(cfg.toFile());
+            } catch (IOException e) {
+                throw BadInputException.inFile(cfg, "cannot read the sentence-transformers pooling config: " + e.getMessage(), e);
+            }
+            // a mode tamp cannot pool by (max, weighted mean, ...) is recorded as such and refused where pooling happens
+            String mode = j.path("pooling_mode_cls_token").asBoolean(false) ? "cls"
+                    : j.path("pooling_mode_mean_tokens").asBoolean(false) ? "mean"
+                    : j.path("pooling_mode_max_tokens").asBoolean(false) ? "max" : "unknown";
+            java.util.Map<String, Object> c = new java.util.LinkedHashMap<>(m.config());
+            c.put("pooling", mode);
+            return m.withConfig(c);
+        }
+        return m;
     }
 
     /** The same input with a transformed model (e.g. sliced at load time). */

@@ -50,6 +50,10 @@ public record Model(ModelFormat format, String source, String architecture, Grap
         return new Model(format, source, architecture, graph, weights, config, newOpsets, tokenizerJson, provenance);
     }
 
+    public Model withConfig(Map<String, Object> newConfig) {
+        return new Model(format, source, architecture, graph, weights, newConfig, opsets, tokenizerJson, provenance);
+    }
+
     public Model withTokenizer(byte[] json) {
         return new Model(format, source, architecture, graph, weights, config, opsets, json, provenance);
     }

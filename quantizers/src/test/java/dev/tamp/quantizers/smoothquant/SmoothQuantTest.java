@@ -106,21 +106,38 @@ class SmoothQuantTest {
         assertTrue(cAuto >= 0.995 && cAuto > plain, "auto " + cAuto + " plain " + plain);
     }
 
+    /**
+     * Static per-tensor Δ everywhere measured 0.923 mean cosine with defaults (the FFN down-projections' GELU
+     * outliers: 0.10–0.15 output error static vs 0.02–0.03 per token). The guard keeps those layers per token,
+     * names them in the report, and the rest stay static with their calibrated Δ.
+     */
     @Test
-    void staticPerTensorActivationsUseTheCalibratedRange() {
+    void staticPerTensorActivationsKeepPerTokenWhereOneRangeFails() {
         float[][] ref = embed(fp32);
-        SmoothQuantizer.Result plain = SmoothQuantizer.quantize(fp32, stats, null, true, List.of(), Progress.NONE);
         SmoothQuantizer.Result smooth = SmoothQuantizer.quantize(fp32, stats, (x, w, n) -> 0.5, true, List.of(), Progress.NONE);
+        int kept = 0, stat = 0;
         for (var row : smooth.report().rows()) {
             var q = (dev.tamp.core.encoding.IntGroupedWeight) smooth.report().model().weights().get(row.weight());
-            assertTrue(q.activationScale() > 0 && q.activationBits() == 8, row.weight());
+            assertEquals(8, q.activationBits(), row.weight());
+            if (q.activationScale() > 0) {
+                stat++;
+                assertEquals("int8a8-static-sym-ch", row.encoding());
+                assertTrue(row.detail().contains("static Δ output error"), row.detail());
+            } else {
+                kept++;
+                assertEquals("int8a8-sym-ch", row.encoding());
+                assertTrue(row.detail().contains("per-token activations kept"), row.detail());
+            }
+            String layer = row.layer() == null ? row.weight() : row.layer();
+            if (layer.contains("/output/dense") && !layer.contains("attention")) {
+                assertEquals(0f, q.activationScale(), "FFN down-projection keeps per-token activations: " + row.detail());
+            }
         }
-        double cPlain = EmbeddingMetrics.cosineStats(embed(plain.report().model()), ref).mean();
+        assertTrue(kept > 0 && stat > kept, "kept per token " + kept + ", static " + stat);
         double cSmooth = EmbeddingMetrics.cosineStats(embed(smooth.report().model()), ref).mean();
-        System.err.printf("MiniLM W8A8 static per-tensor activations: mean cosine plain %.5f, SmoothQuant α=0.5 %.5f%n", cPlain, cSmooth);
-        // one range per layer cannot follow each token as the dynamic Δ does; on this outlier-free encoder the
-        // flatter smoothed channels also sit nearer the calibrated maximum, so unseen tokens clip more often
         double dynamic = EmbeddingMetrics.cosineStats(embed(SmoothQuantizer.quantize(fp32, stats, 0.5, List.of(), Progress.NONE).report().model()), ref).mean();
-        assertTrue(cPlain > 0.97 && cSmooth > 0.9 && cSmooth < dynamic && cPlain < dynamic, "static " + cPlain + "/" + cSmooth + " dynamic " + dynamic);
+        System.err.printf("MiniLM W8A8 static per-tensor activations (guarded, %d of %d layers per token): mean cosine %.5f, dynamic %.5f%n",
+                kept, kept + stat, cSmooth, dynamic);
+        assertTrue(cSmooth > 0.99, "static " + cSmooth + " dynamic " + dynamic);
     }
 }
