@@ -49,6 +49,9 @@ public final class Distiller {
     public record Result(Model student, int steps, int startStep, float firstLoss, float lastLoss, double[] losses, double seconds,
             List<String> trained, Map<String, Integer> formatCounts) {}
 
+    /** Steps timed (after the first) for the expected-time line. */
+    static final int TIMED_STEPS = 5;
+
     private Distiller() {}
 
     static String duration(double seconds) {
@@ -106,10 +109,11 @@ public final class Distiller {
         long t0 = System.nanoTime();
         try (TrainableGraph tg = new TrainableGraph(teacher, java.util.Set.of());
              TrainableGraph sg = new TrainableGraph(student, new java.util.HashSet<>(names))) {
-            progress.info(String.format(java.util.Locale.ROOT, "distill: steps %d-%d of %d sentences × ≤ %d tokens, lr %.2g%s; expected time after 2 steps",
+            progress.info(String.format(java.util.Locale.ROOT, "distill: steps %d-%d of %d sentences × ≤ %d tokens, lr %.2g%s; expected time after " + (TIMED_STEPS + 1) + " steps",
                     start + 1, o.steps(), o.batch(), o.seq(), o.lr(), o.featureWeight() > 0 ? ", feature loss " + o.featureWeight() : ""));
             progress.begin("distill", o.steps());
             long stepStart = System.nanoTime();
+            double[] stepTimes = new double[TIMED_STEPS];
             for (int step = start; step < o.steps(); step++) {
                 List<String> texts = batch(pool, step, o.batch(), o.seed());
                 Map<String, Value> inputs = inputs(student, tokenizer, texts, o.seq());
@@ -164,13 +168,20 @@ public final class Distiller {
                     AdamW.step(p.master, p.parameterGradient(grads[i]), m[i], v[i], step + 1, lr, o.weightDecay());
                 }
                 progress.update(step + 1, String.format(java.util.Locale.ROOT, "loss %.5f lr %.2e%s", lossValue, lr, fmt == null ? "" : " " + fmt.cliName()));
-                if (step == start + 1 && step + 1 < o.steps()) {
-                    // the second step: the first carries libtorch's and the JIT's warm-up
-                    double secs = (System.nanoTime() - stepStart) / 1e9;
+                if (step == start) {
+                    stepStart = System.nanoTime(); // the first step carries libtorch's and the JIT's warm-up: not timed
+                } else if (step == start + TIMED_STEPS && step + 1 < o.steps()) {
+                    // the median of a few steps, so one step slowed by other work on the machine does not set the estimate
+                    stepTimes[TIMED_STEPS - 1] = (System.nanoTime() - stepStart) / 1e9;
+                    double[] sorted = stepTimes.clone();
+                    java.util.Arrays.sort(sorted);
+                    double secs = sorted[TIMED_STEPS / 2];
                     progress.info(String.format(java.util.Locale.ROOT, "distill: expected %s for the remaining %d steps (%.2f s per step)",
                             duration(secs * (o.steps() - step - 1)), o.steps() - step - 1, secs));
+                } else if (step < start + TIMED_STEPS) {
+                    stepTimes[step - start - 1] = (System.nanoTime() - stepStart) / 1e9;
+                    stepStart = System.nanoTime();
                 }
-                stepStart = System.nanoTime();
                 if (o.checkpointEvery() > 0 && (step + 1) % o.checkpointEvery() == 0 && step + 1 < o.steps()) {
                     Checkpoint.write(o.checkpointDir(), o.fingerprint(), step + 1, params, m, v, losses);
                 }

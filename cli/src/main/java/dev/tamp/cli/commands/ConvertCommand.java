@@ -41,7 +41,8 @@ public final class ConvertCommand implements Callable<Integer> {
         Model m = ModelLoader.load(path, progress);
         String sourceFormat = m.format().id();
         Model loaded = m;
-        m = Provenance.recordSource(m, path).withStep(Provenance.step("convert", Map.of()));
+        m = dev.tamp.cli.support.LoadedModel.withSentenceTransformersPooling(Provenance.recordSource(m, path), path)
+                .withStep(Provenance.step("convert", Map.of()));
         // streamed: each tensor is read and written in turn, so memory holds one tensor
         java.util.function.Function<String, dev.tamp.core.encoding.EncodedTensor> read = WeightReader.of(loaded, path);
         Iterable<Map.Entry<String, dev.tamp.core.encoding.EncodedTensor>> weights = () -> loaded.weights().keySet().stream()

@@ -151,7 +151,8 @@ public final class DistillCommand implements Callable<Integer> {
             opts.put("anchor", anchorFormat.cliName());
         }
         TpkModelWriter.write(r.student().withStep(Provenance.step("distill", opts)), output);
-        OutputCheck.Outcome checked = check.after(t, teacher, output, progress, spec.commandLine().getErr());
+        OutputCheck.Outcome checked = check.after(t, teacher, output, studentLayers != null ? dev.tamp.runtime.eval.SmokeCheck.Tier.STRUCTURAL : null,
+                progress, spec.commandLine().getErr());
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectNode j = Json.object();

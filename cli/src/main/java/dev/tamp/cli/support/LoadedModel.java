@@ -45,7 +45,7 @@ public final class LoadedModel {
      * A sentence-transformers checkpoint says how it pools in {@code 1_Pooling/config.json} (beside the weights,
      * or one folder up from an {@code onnx/} export); recorded in the config so packs made from it keep it.
      */
-    static Model withSentenceTransformersPooling(Model m, Path path) {
+    public static Model withSentenceTransformersPooling(Model m, Path path) {
         if (m.config().containsKey("pooling")) return m;
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
         for (int up = 0; up < 2 && dir != null; up++, dir = dir.getParent()) {

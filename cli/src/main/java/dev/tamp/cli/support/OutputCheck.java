@@ -2,6 +2,7 @@ package dev.tamp.cli.support;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.core.error.TampException;
+import dev.tamp.core.ir.Model;
 import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.runtime.eval.SmokeCheck;
@@ -52,6 +53,11 @@ public final class OutputCheck {
      * {@code --no-check}; a figure past the threshold is written to {@code err} as a warning naming both files.
      */
     public Outcome after(LoadedModel input, String inputName, Path output, Progress progress, PrintWriter err) {
+        return after(input, inputName, output, null, progress, err);
+    }
+
+    /** {@code tier}: the threshold's tier when the output's encodings do not say it (null: from the encodings). */
+    public Outcome after(LoadedModel input, String inputName, Path output, SmokeCheck.Tier tier, Progress progress, PrintWriter err) {
         if (noCheck) return new Outcome(null, "--no-check");
         long params = input.model.parameterCount();
         if (params > SmokeCheck.MAX_PARAMETERS) {
@@ -64,8 +70,9 @@ public final class OutputCheck {
             LoadedModel out = LoadedModel.load(output.toString(), null, progress);
             boolean decoder = input.isDecoder();
             if (out.isDecoder() != decoder) return new Outcome(null, "input and output are not both encoders or both decoders");
-            r = SmokeCheck.run(input.runnable(), decoder ? null : input.tokenizer(), out.runnable(), decoder ? null : out.tokenizer(), decoder,
-                    new JavaBackend());
+            Model o = out.runnable();
+            r = SmokeCheck.run(input.runnable(), decoder ? null : input.tokenizer(), o, decoder ? null : out.tokenizer(), decoder,
+                    new JavaBackend(), tier != null ? tier : SmokeCheck.Tier.of(o));
         } catch (TampException e) {
             // the output is written and valid as far as the command knows; the check says why it could not run
             return new Outcome(null, e.getMessage());

@@ -6,6 +6,7 @@ import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.ir.Model;
 import dev.tamp.quantizers.FakeQuant;
 import dev.tamp.quantizers.LinearWeightRewriter;
+import dev.tamp.quantizers.WeightError;
 import dev.tamp.runtime.calib.CalibrationStats;
 import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
@@ -72,12 +73,6 @@ final class StaticScaleGuard {
         VectorGemm.gemm(xs, w, ref, m, n, k, Parallel.shared());
         ActivationQuantization.quantizeRows(xs, 0, m, k, 127, delta);
         VectorGemm.gemm(xs, wq, y, m, n, k, Parallel.shared());
-        double num = 0, den = 0;
-        for (int p = 0; p < y.length; p++) {
-            double d = (double) y[p] - ref[p];
-            num += d * d;
-            den += (double) ref[p] * ref[p];
-        }
-        return den == 0 ? 0 : Math.sqrt(num / den);
+        return WeightError.relative(ref, y); // the same relative Frobenius norm, of outputs here
     }
 }
