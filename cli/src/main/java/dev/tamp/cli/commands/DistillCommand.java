@@ -1,10 +1,10 @@
 package dev.tamp.cli.commands;
 
-import dev.tamp.cli.support.OutputCheck;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.cli.Provenance;
 import dev.tamp.cli.support.LoadedModel;
+import dev.tamp.cli.support.OutputCheck;
 import dev.tamp.core.encoding.MxFormat;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.json.Json;

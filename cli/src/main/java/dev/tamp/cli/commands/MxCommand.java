@@ -1,6 +1,5 @@
 package dev.tamp.cli.commands;
 
-import dev.tamp.cli.support.OutputCheck;
 import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.MxFormatConverter;
@@ -19,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import dev.tamp.cli.support.IgnoreOptions;
+import dev.tamp.cli.support.OutputCheck;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -1,12 +1,12 @@
 package dev.tamp.cli.commands;
 
-import dev.tamp.cli.support.OutputCheck;
 import dev.tamp.cli.Provenance;
 import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.Backends;
 import dev.tamp.cli.support.CalibrationOptions;
 import dev.tamp.cli.support.CalibrationRunner;
 import dev.tamp.cli.support.LoadedModel;
+import dev.tamp.cli.support.OutputCheck;
 import dev.tamp.cli.support.RuntimeOptions;
 import dev.tamp.quantizers.smoothquant.AlphaSearch;
 import dev.tamp.quantizers.smoothquant.SmoothQuantizer;
