@@ -32,8 +32,8 @@ echo "== tamp run $out/minilm.tpk (the pack carries graph and tokenizer) =="
 
 echo
 echo "== tamp mx minilm --format mxint8 (anchor), then mx-slice to mxint4 from the codes alone =="
-./tamp mx minilm --format mxint8 -o "$out/minilm-mxint8.tpk" | tail -1
-./tamp mx-slice "$out/minilm-mxint8.tpk" --to mxint4 -o "$out/minilm-mxint4.tpk" | tail -1
+./tamp mx minilm --format mxint8 -o "$out/minilm-mxint8.tpk" | tail -2
+./tamp mx-slice "$out/minilm-mxint8.tpk" --to mxint4 -o "$out/minilm-mxint4.tpk" | tail -2
 
 echo
 echo "== tamp eval vs FP32 (64 held-out sentences, 200 KJV→WEB pairs) =="
@@ -44,7 +44,7 @@ done
 
 echo
 echo "== tamp quantize minilm --method awq (W4 g128), then tamp verify with thresholds (exit 1 if not met) =="
-./tamp quantize minilm --method awq --samples 64 -o "$out/minilm-awq-w4g128.tpk" | tail -1
+./tamp quantize minilm --method awq --samples 64 -o "$out/minilm-awq-w4g128.tpk" | tail -2
 echo "== tamp pack for this host's vector width =="
 ./tamp pack "$out/minilm-awq-w4g128.tpk" --device host -o "$out/minilm-awq-w4g128-host.tpk"
 ./tamp verify "$out/minilm-awq-w4g128-host.tpk" --reference minilm --sentences 64 --pairs 200 --min-cosine 0.95 --min-recall 0.93
