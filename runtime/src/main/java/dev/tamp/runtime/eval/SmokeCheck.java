@@ -101,12 +101,10 @@ public final class SmokeCheck {
 
     private SmokeCheck() {}
 
-    /** Runs both models on the fixed inputs; tokenizers may be null for decoders. */
-    public static Result run(Model input, Tokenizer inputTokenizer, Model output, Tokenizer outputTokenizer, boolean decoder, Backend backend) {
-        return run(input, inputTokenizer, output, outputTokenizer, decoder, backend, Tier.of(output));
-    }
-
-    /** With the tier given: a student with teacher layers dropped stores dense weights but is a structural change. */
+    /**
+     * Runs both models on the fixed inputs; tokenizers may be null for decoders. {@code tier}: usually
+     * {@link Tier#of}(output), but a student with teacher layers dropped stores dense weights and is a structural change.
+     */
     public static Result run(Model input, Tokenizer inputTokenizer, Model output, Tokenizer outputTokenizer, boolean decoder, Backend backend,
                              Tier tier) {
         if (decoder) {
