@@ -4,7 +4,7 @@ import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.ir.Model;
-import dev.tamp.quantizers.FakeQuant;
+import dev.tamp.formats.codec.IntGroupCodec;
 import dev.tamp.quantizers.LinearWeightRewriter;
 import dev.tamp.quantizers.WeightError;
 import dev.tamp.runtime.calib.CalibrationStats;
@@ -49,7 +49,7 @@ final class StaticScaleGuard {
             int n = l.outFeatures(), k = x.k;
             float[] ws = LinearWeightRewriter.rowsOf(dw, l.kAxis());
             float[] inv = inverseOf.get(l.weight());
-            float[] wq = FakeQuant.apply(ws, n, k, 8, true, 0);
+            float[] wq = IntGroupCodec.dequantize(g); // the codes as written, not a second quantization
             double eStatic = error(x, inv, ws, wq, n, g.activationScale());
             double eToken = error(x, inv, ws, wq, n, 0f);
             if (eStatic > FLOOR && eStatic > MAX_RATIO * eToken) {
