@@ -69,16 +69,15 @@ public final class SmoothQuantizer {
                     : String.format(java.util.Locale.ROOT, "smooth %s α=%.2f s∈[%.3g, %.3g]", g.route(), g.alpha(), g.minScale(), g.maxScale());
             for (String w : g.weights()) detail.put(w, d);
         }
-        Map<String, String> encodingOf = new LinkedHashMap<>();
         if (staticActivations) {
-            StaticScaleGuard.Decisions guard = StaticScaleGuard.decide(m, stats, weights, inverseOf, ignore);
+            StaticScaleGuard.Decisions guard = StaticScaleGuard.decide(m, stats, weights, inverseOf);
             weights = guard.weights();
-            encodingOf.putAll(guard.encodings());
-            guard.details().forEach((w, d) -> detail.merge(w, d, (a, b) -> a + "; " + b));
+            guard.details().forEach((w, d) -> detail.merge(w, d, (x, y) -> x + "; " + y));
         }
         List<QuantReport.Row> rows = new ArrayList<>();
         for (QuantReport.Row r : w8.rows()) {
-            String enc = encodingOf.getOrDefault(r.weight(), staticActivations ? "int8a8-static-sym-ch" : "int8a8-sym-ch");
+            // static where the weight kept its calibrated Δ; per token where none was set or the guard removed it
+            String enc = ((IntGroupedWeight) weights.get(r.weight())).activationScale() > 0 ? "int8a8-static-sym-ch" : "int8a8-sym-ch";
             rows.add(new QuantReport.Row(r.weight(), r.layer(), enc, r.relativeWeightError(), r.elements(), r.bytesBefore(), r.bytesAfter(),
                     detail.getOrDefault(r.weight(), "not smoothed")));
         }

@@ -14,7 +14,6 @@ import dev.tamp.runtime.kernels.ActivationQuantization;
 import dev.tamp.runtime.kernels.Parallel;
 import dev.tamp.runtime.kernels.VectorGemm;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -31,14 +30,15 @@ final class StaticScaleGuard {
     static final double MAX_RATIO = 2.0;
     static final double FLOOR = 0.01;
 
-    record Decisions(Map<String, EncodedTensor> weights, Map<String, String> encodings, Map<String, String> details) {}
+    /** The W8A8 weights (static Δ, or 0 where a layer keeps per-token activations) and a report detail per layer. */
+    record Decisions(Map<String, EncodedTensor> weights, Map<String, String> details) {}
 
     private StaticScaleGuard() {}
 
     /** {@code smoothed}: the model after smoothing (dense weights W·diag(s)); {@code weights}: the W8A8 weights with static Δ. */
-    static Decisions decide(Model smoothed, CalibrationStats stats, Map<String, EncodedTensor> weights, Map<String, float[]> inverseOf, List<String> ignore) {
+    static Decisions decide(Model smoothed, CalibrationStats stats, Map<String, EncodedTensor> weights, Map<String, float[]> inverseOf) {
         Map<String, EncodedTensor> out = new LinkedHashMap<>(weights);
-        Map<String, String> enc = new LinkedHashMap<>(), detail = new LinkedHashMap<>();
+        Map<String, String> detail = new LinkedHashMap<>();
         for (LinearLayers.Linear l : LinearLayers.of(smoothed)) {
             if (!(weights.get(l.weight()) instanceof IntGroupedWeight g) || g.activationBits() != 8 || !(smoothed.weights().get(l.weight()) instanceof DenseWeight dw)) continue;
             ChannelStats x = stats.forWeight(l.weight());
@@ -47,32 +47,36 @@ final class StaticScaleGuard {
                 continue;
             }
             int n = l.outFeatures(), k = x.k;
-            float[] ws = LinearWeightRewriter.rowsOf(dw, l.kAxis());
-            float[] inv = inverseOf.get(l.weight());
+            float[] xs = scaledSample(x, inverseOf.get(l.weight()));
+            float[] ref = new float[x.sampled * n];
+            VectorGemm.gemm(xs, LinearWeightRewriter.rowsOf(dw, l.kAxis()), ref, x.sampled, n, k, Parallel.shared());
             float[] wq = IntGroupCodec.dequantize(g); // the codes as written, not a second quantization
-            double eStatic = error(x, inv, ws, wq, n, g.activationScale());
-            double eToken = error(x, inv, ws, wq, n, 0f);
+            double eStatic = error(xs, ref, wq, x.sampled, n, k, g.activationScale());
+            double eToken = error(xs, ref, wq, x.sampled, n, k, 0f);
             if (eStatic > FLOOR && eStatic > MAX_RATIO * eToken) {
                 out.put(l.weight(), new IntGroupedWeight(g.shape(), g.kAxis(), g.bits(), g.symmetric(), g.groupSize(), g.codes(), g.scales(),
                         g.zeroPoints(), g.inputScale(), 8, 0f, g.layout()));
-                enc.put(l.weight(), "int8a8-sym-ch");
                 detail.put(l.weight(), String.format(Locale.ROOT, "per-token activations kept: static Δ output error %.3f vs %.3f per token", eStatic, eToken));
             } else {
                 detail.put(l.weight(), String.format(Locale.ROOT, "static Δ output error %.3f (per token %.3f)", eStatic, eToken));
             }
         }
-        return new Decisions(out, enc, detail);
+        return new Decisions(out, detail);
     }
 
-    /** ‖Q(x/s)·Ŵᵀ − (x/s)·Wᵀ‖ / ‖(x/s)·Wᵀ‖ on the kept tokens; {@code delta} ≤ 0: per token. */
-    static double error(ChannelStats x, float[] inv, float[] w, float[] wq, int n, float delta) {
+    /** The kept calibration tokens as the layer sees them, x·diag(1/s) (inv null: not smoothed). */
+    static float[] scaledSample(ChannelStats x, float[] inv) {
         int m = x.sampled, k = x.k;
         float[] xs = new float[m * k];
         for (int t = 0; t < m; t++) for (int j = 0; j < k; j++) xs[t * k + j] = x.sample[t * k + j] * (inv == null ? 1f : inv[j]);
-        float[] ref = new float[m * n], y = new float[m * n];
-        VectorGemm.gemm(xs, w, ref, m, n, k, Parallel.shared());
-        ActivationQuantization.quantizeRows(xs, 0, m, k, 127, delta);
-        VectorGemm.gemm(xs, wq, y, m, n, k, Parallel.shared());
+        return xs;
+    }
+
+    /** ‖Q(xs)·Ŵᵀ − ref‖ / ‖ref‖, ref = xs·Wᵀ in FP32; {@code delta} ≤ 0: per token. {@code xs} is left as it was. */
+    static double error(float[] xs, float[] ref, float[] wq, int m, int n, int k, float delta) {
+        float[] xq = xs.clone(), y = new float[m * n];
+        ActivationQuantization.quantizeRows(xq, 0, m, k, 127, delta);
+        VectorGemm.gemm(xq, wq, y, m, n, k, Parallel.shared());
         return WeightError.relative(ref, y); // the same relative Frobenius norm, of outputs here
     }
 }

@@ -29,7 +29,7 @@ public enum Pooling {
     }
 
     /** CLS for BGE-named checkpoints (BAAI's models pool the [CLS] state), MEAN otherwise. */
-    public static Pooling byName(String name) {
+    private static Pooling byName(String name) {
         return name.toLowerCase(Locale.ROOT).contains("bge") ? CLS : MEAN;
     }
 
