@@ -16,10 +16,9 @@ import dev.tamp.quantizers.LinearWeights;
 import dev.tamp.quantizers.WeightError;
 import dev.tamp.runtime.arch.ArchitectureBuilders;
 import dev.tamp.runtime.calib.CalibrationSource;
-import dev.tamp.runtime.calib.CalibrationStats;
+import dev.tamp.runtime.calib.BlockwiseCalibration;
 import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
-import dev.tamp.runtime.calib.TransformerBlocks;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -48,45 +47,44 @@ public final class Pruner {
     private Pruner() {}
 
     public static PruneReport prune(Model model, CalibrationSource calibration, PruneOptions o, Progress progress) {
+        return prune(model, calibration, o, BlockwiseCalibration.Mode.SEQUENTIAL, progress);
+    }
+
+    /** @param mode how the calibration set reaches each block (same result either way; SEQUENTIAL is L block passes) */
+    public static PruneReport prune(Model model, CalibrationSource calibration, PruneOptions o, BlockwiseCalibration.Mode mode, Progress progress) {
         Model m = ArchitectureBuilders.ensureGraph(model);
         List<String> ignore = new ArrayList<>(PruneOptions.DEFAULT_IGNORE);
         ignore.addAll(o.ignore());
         Set<String> selected = new HashSet<>();
         for (LinearWeights.Target t : LinearWeights.select(m, ignore)) selected.add(t.weight());
-        TreeMap<Integer, List<LinearLayers.Linear>> blocks = new TreeMap<>();
+        List<LinearLayers.Linear> layers = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        int total = 0;
         for (LinearLayers.Linear l : LinearLayers.of(m)) {
             if (!selected.contains(l.weight()) || !seen.add(l.weight())) continue;
             EncodedTensor w = m.weights().get(l.weight());
             if (!(w instanceof DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) {
                 throw new UnsupportedModelException("weight " + l.weight() + " is " + w.describe() + "; pruning needs a float weight");
             }
-            blocks.computeIfAbsent(TransformerBlocks.indexOf(l.name(), l.weight()), b -> new ArrayList<>()).add(l);
-            total++;
+            layers.add(l);
         }
-        Map<String, EncodedTensor> working = new LinkedHashMap<>(m.weights());
+        TreeMap<Integer, List<LinearLayers.Linear>> blocks = BlockwiseCalibration.byBlock(layers);
         Map<String, EncodedTensor> shipped = new LinkedHashMap<>(m.weights());
         List<PruneReport.Row> rows = new ArrayList<>();
-        CalibrationStats fpStats = o.propagate() == PruneOptions.Propagation.FP
-                ? calibration.collect(m, l -> selected.contains(l.weight()), true, 0, progress) : null;
-        progress.begin("prune " + o.method().cliName() + " " + o.pattern(), total);
-        int done = 0;
-        for (Map.Entry<Integer, List<LinearLayers.Linear>> block : blocks.entrySet()) {
-            Set<String> inputs = new HashSet<>();
-            for (LinearLayers.Linear l : block.getValue()) inputs.add(l.input());
-            CalibrationStats stats = fpStats != null ? fpStats
-                    : calibration.collect(m.withWeights(working), l -> inputs.contains(l.input()) && selected.contains(l.weight()), true, 0, Progress.NONE);
-            for (LinearLayers.Linear l : block.getValue()) {
+        progress.begin("prune " + o.method().cliName() + " " + o.pattern(), layers.size());
+        int[] done = {0};
+        BlockwiseCalibration.run(m, calibration, layers, true, 0, o.propagate() == PruneOptions.Propagation.COMPRESSED, mode, (block, stats) -> {
+            Map<String, EncodedTensor> effective = new LinkedHashMap<>();
+            for (LinearLayers.Linear l : blocks.get(block)) {
                 ChannelStats cs = stats.byInput().get(l.input());
                 if (cs == null || cs.rows == 0) {
                     throw new BadInputException(m.source() + ": the calibration set never reached the linear input " + l.input());
                 }
-                PruneReport.Row row = pruneLayer(m, l, cs, o, working, shipped);
+                PruneReport.Row row = pruneLayer(m, l, cs, o, effective, shipped);
                 rows.add(row);
-                progress.update(++done, String.format(Locale.ROOT, "%s out err %.4f", l.name(), row.outputError()));
+                progress.update(++done[0], String.format(Locale.ROOT, "%s out err %.4f", l.name(), row.outputError()));
             }
-        }
+            return effective;
+        }, progress);
         progress.end();
         return new PruneReport(m.withWeights(shipped), o.method(), o.pattern(), o.propagate(), rows);
     }

@@ -14,7 +14,6 @@ import dev.tamp.quantizers.LinearWeightRewriter;
 import dev.tamp.quantizers.LinearWeights;
 import dev.tamp.runtime.calib.CalibrationSource;
 import dev.tamp.runtime.calib.CalibrationStats;
-import dev.tamp.runtime.calib.Calibrator;
 import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
 import dev.tamp.runtime.data.CalibrationSampler;
@@ -54,7 +53,7 @@ class PrunerTest {
         fp32 = ModelLoader.load(TestModels.miniLm(), Progress.NONE).withTokenizer(tj);
         tok = Tokenizers.fromJson(tj);
         calib = CalibrationSampler.sample(TextCorpus.bundled(TextCorpus.Split.CALIBRATION), CalibrationSampler.Mode.SENTENCE, 32, 0, 0);
-        source = (m, which, gram, rows, p) -> Calibrator.encoder(m, new JavaBackend(), tok, calib, 128, 16, which, gram, rows, p);
+        source = CalibrationSource.sentences(new JavaBackend(), tok, calib, 128, 16);
     }
 
     static int[] countPerGroup(float[] dense, int n, int k) {

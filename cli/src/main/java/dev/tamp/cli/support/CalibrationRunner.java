@@ -4,8 +4,6 @@ import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.runtime.calib.CalibrationStats;
 import dev.tamp.runtime.calib.CalibrationSource;
-import dev.tamp.runtime.calib.Calibrator;
-import dev.tamp.runtime.tokenizer.Tokenizer;
 import dev.tamp.runtime.data.CalibrationSampler;
 import dev.tamp.runtime.data.TextCorpus;
 import dev.tamp.runtime.eval.DecoderEvaluation;
@@ -39,17 +37,12 @@ public final class CalibrationRunner {
             try (Generator g = new Generator(m, backend)) {
                 seqs = DecoderEvaluation.sample(g, samples, seqLen, seed);
             }
-            src = (model, which, gram, rows, p) -> Calibrator.decoder(model, backend, seqs, which, gram, rows, p);
+            src = CalibrationSource.sequences(backend, seqs);
         } else {
             List<TextCorpus.Document> docs = data != null ? TextCorpus.fromPath(data) : TextCorpus.bundled(TextCorpus.Split.CALIBRATION);
             List<String> texts = CalibrationSampler.sample(docs, CalibrationSampler.Mode.SENTENCE, samples, seed, 0);
-            Tokenizer tok = lm.tokenizer();
-            src = (model, which, gram, rows, p) -> Calibrator.encoder(model, backend, tok, texts, seqLen, batchSize, which, gram, rows, p);
+            src = CalibrationSource.sentences(backend, lm.tokenizer(), texts, seqLen, batchSize);
         }
-        return (model, which, gram, rows, p) -> {
-            CalibrationStats stats = src.collect(model, which, gram, rows, p);
-            stats.info().put("seed", Long.toString(seed));
-            return stats;
-        };
+        return src.withInfo("seed", Long.toString(seed));
     }
 }

@@ -20,6 +20,7 @@ public final class GraphBuilder {
     private final List<ValueInfo> outputs = new ArrayList<>();
     private final Map<String, EncodedTensor> weights = new LinkedHashMap<>();
     private int counter;
+    private String scope = "";
 
     public GraphBuilder(String name) {
         this.name = name;
@@ -64,13 +65,22 @@ public final class GraphBuilder {
         return out;
     }
 
+    /**
+     * Prefixes the automatically numbered node names that follow with {@code prefix + "/"} ("" for none), so a
+     * transformer block's helper ops (reshapes, residual adds) carry the block's name like its named ops do:
+     * block-sequential calibration cuts the graph into blocks by node name.
+     */
+    public void scope(String prefix) {
+        this.scope = prefix.isEmpty() ? "" : prefix + "/";
+    }
+
     /** Adds a node with an automatically numbered name. */
     public String op(String opType, String... in) {
-        return op(opType, opType.toLowerCase() + "_" + (counter++), Map.of(), in);
+        return op(opType, scope + opType.toLowerCase() + "_" + (counter++), Map.of(), in);
     }
 
     public String op(String opType, Map<String, Attribute> attrs, String... in) {
-        return op(opType, opType.toLowerCase() + "_" + (counter++), attrs, in);
+        return op(opType, scope + opType.toLowerCase() + "_" + (counter++), attrs, in);
     }
 
     /** Adds a node with explicit output names. */

@@ -17,7 +17,7 @@ import dev.tamp.quantizers.QuantReport;
 import dev.tamp.quantizers.WeightError;
 import dev.tamp.runtime.arch.ArchitectureBuilders;
 import dev.tamp.runtime.calib.CalibrationSource;
-import dev.tamp.runtime.calib.CalibrationStats;
+import dev.tamp.runtime.calib.BlockwiseCalibration;
 import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
 import dev.tamp.runtime.calib.TransformerBlocks;
@@ -60,10 +60,16 @@ public final class AwqQuantizer {
     private AwqQuantizer() {}
 
     public static Result quantize(Model model, CalibrationSource calibration, AwqOptions o, Progress progress) {
+        return quantize(model, calibration, o, BlockwiseCalibration.Mode.SEQUENTIAL, progress);
+    }
+
+    /** @param mode how the calibration set reaches each block (same result either way; SEQUENTIAL is L block passes) */
+    public static Result quantize(Model model, CalibrationSource calibration, AwqOptions o, BlockwiseCalibration.Mode mode, Progress progress) {
         Model m = ArchitectureBuilders.ensureGraph(model);
         Set<String> selected = new HashSet<>();
         for (LinearWeights.Target t : LinearWeights.select(m, o.ignore())) selected.add(t.weight());
         Map<String, List<LinearLayers.Linear>> groups = new LinkedHashMap<>();
+        List<LinearLayers.Linear> observed = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (LinearLayers.Linear l : LinearLayers.of(m)) {
             if (!selected.contains(l.weight()) || !seen.add(l.weight())) continue;
@@ -72,35 +78,32 @@ public final class AwqQuantizer {
                 throw new UnsupportedModelException("weight " + l.weight() + " is " + w.describe() + "; awq needs a float weight");
             }
             groups.computeIfAbsent(l.input(), k -> new ArrayList<>()).add(l);
+            observed.add(l);
         }
         TreeMap<Integer, List<String>> blocks = new TreeMap<>();
         for (Map.Entry<String, List<LinearLayers.Linear>> e : groups.entrySet()) {
             LinearLayers.Linear first = e.getValue().get(0);
             blocks.computeIfAbsent(TransformerBlocks.indexOf(first.name(), first.weight()), b -> new ArrayList<>()).add(e.getKey());
         }
-        Map<String, EncodedTensor> working = new LinkedHashMap<>(m.weights());
         Map<String, EncodedTensor> encoded = new LinkedHashMap<>();
         Map<String, QuantReport.Row> rows = new LinkedHashMap<>();
         List<Mapping> mappings = new ArrayList<>();
         List<InputScaling.Group> scalings = new ArrayList<>();
-        CalibrationStats fpStats = o.propagate() == AwqOptions.Propagation.FP
-                ? calibration.collect(m, l -> groups.containsKey(l.input()) && selected.contains(l.weight()), true, 0, progress) : null;
-        int done = 0;
+        int[] done = {0};
         progress.begin("awq", groups.size());
-        for (Map.Entry<Integer, List<String>> block : blocks.entrySet()) {
-            Set<String> inputs = new HashSet<>(block.getValue());
-            CalibrationStats stats = fpStats != null ? fpStats
-                    : calibration.collect(m.withWeights(working), l -> inputs.contains(l.input()) && selected.contains(l.weight()), true, 0, Progress.NONE);
-            for (String input : block.getValue()) {
+        BlockwiseCalibration.run(m, calibration, observed, true, 0, o.propagate() == AwqOptions.Propagation.COMPRESSED, mode, (block, stats) -> {
+            Map<String, EncodedTensor> effective = new LinkedHashMap<>();
+            for (String input : blocks.getOrDefault(block, List.of())) {
                 ChannelStats cs = stats.byInput().get(input);
                 if (cs == null || cs.rows == 0) {
                     throw new BadInputException(m.source() + ": the calibration set never reached the linear input " + input);
                 }
-                Mapping mp = quantizeGroup(input, groups.get(input), block.getKey(), cs, o, m, working, encoded, rows, scalings);
+                Mapping mp = quantizeGroup(input, groups.get(input), block, cs, o, m, effective, encoded, rows, scalings);
                 mappings.add(mp);
-                progress.update(++done, String.format(Locale.ROOT, "%s r=%.2f loss %.3g→%.3g", label(block.getKey()), mp.ratio(), mp.rtnLoss(), mp.awqLoss()));
+                progress.update(++done[0], String.format(Locale.ROOT, "%s r=%.2f loss %.3g→%.3g", label(block), mp.ratio(), mp.rtnLoss(), mp.awqLoss()));
             }
-        }
+            return effective;
+        }, progress);
         progress.end();
         Map<String, EncodedTensor> shipped = new LinkedHashMap<>(m.weights());
         InputScaling.Result applied = InputScaling.apply(m.withWeights(shipped), scalings);

@@ -10,7 +10,6 @@ import dev.tamp.quantizers.rtn.RtnOptions;
 import dev.tamp.quantizers.rtn.RtnQuantizer;
 import dev.tamp.runtime.arch.ArchitectureBuilders;
 import dev.tamp.runtime.calib.CalibrationSource;
-import dev.tamp.runtime.calib.Calibrator;
 import dev.tamp.runtime.eval.DecoderEvaluation;
 import dev.tamp.runtime.exec.JavaBackend;
 import dev.tamp.runtime.pipeline.Generator;
@@ -27,7 +26,7 @@ class AwqDecoderTest {
             calib = DecoderEvaluation.sample(g, 32, 64, 1);
             eval = DecoderEvaluation.sample(g, 32, 64, 2);
         }
-        CalibrationSource source = (m, which, gram, rows, p) -> Calibrator.decoder(m, new JavaBackend(), calib, which, gram, rows, p);
+        CalibrationSource source = CalibrationSource.sequences(new JavaBackend(), calib);
         AwqOptions o = new AwqOptions(4, 32, false, 20, true, AwqOptions.Propagation.COMPRESSED, List.of());
         AwqQuantizer.Result awq = AwqQuantizer.quantize(fp32, source, o, Progress.NONE);
         long folded = awq.mappings().stream().filter(m -> m.route().startsWith("folded into")).count();

@@ -52,7 +52,7 @@ class AwqTest {
         fp32 = ModelLoader.load(TestModels.miniLm(), Progress.NONE).withTokenizer(tj);
         tok = Tokenizers.fromJson(tj);
         calib = CalibrationSampler.sample(TextCorpus.bundled(TextCorpus.Split.CALIBRATION), CalibrationSampler.Mode.SENTENCE, 32, 0, 0);
-        source = (m, which, gram, rows, p) -> Calibrator.encoder(m, new JavaBackend(), tok, calib, 128, 16, which, gram, rows, p);
+        source = CalibrationSource.sentences(new JavaBackend(), tok, calib, 128, 16);
     }
 
     static LinearLayers.Linear layer(String nodeName) {

@@ -69,7 +69,11 @@ public final class BertGraphBuilder {
         String m = g.op("Cast", attrs("to", DType.F32.onnxCode()), mask);
         String ext = g.op("Mul", g.op("Sub", g.constFloat("one", 1f), m), g.constFloat("neg", -10000f));
         String extMask = g.op("Unsqueeze", ext, g.constInts("axes", 1, 2));
-        for (int l = 0; l < layers; l++) x = layer(l, x, extMask);
+        for (int l = 0; l < layers; l++) {
+            g.scope(prefix + "encoder.layer." + l);
+            x = layer(l, x, extMask);
+        }
+        g.scope("");
         String shape = g.op("Concat", attrs("axis", 0), batchSeq, g.constInts("d", dim));
         g.node("last_hidden_state/reshape", "Reshape", Map.of(), List.of(x, shape), List.of("last_hidden_state"));
         g.output("last_hidden_state", DType.F32, Dim.symbolic("batch"), Dim.symbolic("seq"), Dim.fixed(dim));

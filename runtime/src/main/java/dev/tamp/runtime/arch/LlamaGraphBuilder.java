@@ -69,7 +69,11 @@ public final class LlamaGraphBuilder {
         String x = g.op("Gather", "model.embed_tokens", Map.of(), weight("model.embed_tokens.weight", vocab, dim), ids);
         String h = g.op("Reshape", "embed/flatten", Map.of(), x, g.constInts("flat", -1, dim)); // [T, D]
         String mask = causalMask();
-        for (int l = 0; l < layers; l++) h = block(l, h, mask);
+        for (int l = 0; l < layers; l++) {
+            g.scope("model.layers." + l);
+            h = block(l, h, mask);
+        }
+        g.scope("");
         String n = rmsNorm("model.norm", h);
         String head = model.weights().containsKey("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
         weight(head, vocab, dim);

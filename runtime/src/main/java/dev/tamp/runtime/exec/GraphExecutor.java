@@ -123,7 +123,8 @@ public final class GraphExecutor implements Session {
         return in;
     }
 
-    static List<Node> topologicalOrder(Graph g, Set<String> weights) {
+    /** Nodes in an order where every input is produced before use (file order when it already is). */
+    public static List<Node> topologicalOrder(Graph g, Set<String> weights) {
         Set<String> available = new HashSet<>(weights);
         for (ValueInfo v : g.inputs()) available.add(v.name());
         available.add("");
