@@ -5,7 +5,9 @@ import dev.tamp.cli.support.CalibrationRunner;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.StderrProgress;
-import dev.tamp.runtime.calib.CalibrationStats;
+import dev.tamp.runtime.calib.BlockwiseCalibration;
+import dev.tamp.runtime.calib.CalibrationSource;
+import java.util.Map;
 import dev.tamp.runtime.calib.StatsFile;
 import dev.tamp.runtime.exec.Backend;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -58,15 +60,23 @@ public final class CalibrateCommand implements Callable<Integer> {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
         Backend b = Backends.of(rt.backend);
-        CalibrationStats stats = CalibrationRunner.run(lm, b, data, samples, seqLen, seed, rt.batchSize, !noGram, 0, progress);
-        stats.info().put("model_sha256", lm.model.provenance().isEmpty() ? "" : lm.model.provenance().get(0).options().getOrDefault("sha256", ""));
-        StatsFile.write(output, stats);
-        progress.info("wrote " + output + " (" + stats.byInput().size() + " linear inputs, " + stats.info().get("tokens") + " tokens)");
+        CalibrationSource source = CalibrationRunner.source(lm, b, data, samples, seqLen, seed, rt.batchSize, progress);
+        Map<String, String> info = source.info();
+        info.put("model_sha256", lm.model.provenance().isEmpty() ? "" : lm.model.provenance().get(0).options().getOrDefault("sha256", ""));
+        int[] inputs = {0};
+        try (StatsFile.Streaming out = new StatsFile.Streaming(output)) {
+            BlockwiseCalibration.collect(lm.runnable(), source, l -> true, !noGram, 0, block -> {
+                out.add(block);
+                inputs[0] += block.byInput().size();
+            }, progress);
+            out.finish(info);
+        }
+        progress.info("wrote " + output + " (" + inputs[0] + " linear inputs, " + info.get("tokens") + " tokens)");
         if (json) {
             ObjectNode o = Json.object();
             o.put("output", output.toString());
-            o.put("linear_inputs", stats.byInput().size());
-            o.put("tokens", Long.parseLong(stats.info().getOrDefault("tokens", "0")));
+            o.put("linear_inputs", inputs[0]);
+            o.put("tokens", Long.parseLong(info.getOrDefault("tokens", "0")));
             o.put("samples", samples);
             spec.commandLine().getOut().println(Json.pretty(o));
             spec.commandLine().getOut().flush();

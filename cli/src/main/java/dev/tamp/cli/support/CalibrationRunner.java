@@ -2,6 +2,7 @@ package dev.tamp.cli.support;
 
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
+import dev.tamp.runtime.calib.BlockwiseCalibration;
 import dev.tamp.runtime.calib.CalibrationStats;
 import dev.tamp.runtime.calib.CalibrationSource;
 import dev.tamp.runtime.data.CalibrationSampler;
@@ -21,7 +22,8 @@ public final class CalibrationRunner {
 
     public static CalibrationStats run(LoadedModel lm, Backend backend, Path data, int samples, int seqLen, long seed, int batchSize,
                                        boolean withGram, int sampleRows, Progress progress) {
-        return source(lm, backend, data, samples, seqLen, seed, batchSize, progress).collect(lm.runnable(), l -> true, withGram, sampleRows, progress);
+        return BlockwiseCalibration.collect(lm.runnable(), source(lm, backend, data, samples, seqLen, seed, batchSize, progress), l -> true,
+                withGram, sampleRows, progress);
     }
 
     /**

@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Drives a block-wise compression method (AWQ, GPTQ, SparseGPT, Wanda, calibration itself) over a calibration set,
@@ -65,6 +67,7 @@ public final class BlockwiseCalibration {
     public static Mode run(Model model, CalibrationSource source, List<LinearLayers.Linear> linears, boolean withGram, int sampleRows,
                            boolean propagateCompressed, Mode mode, BlockStep step, Progress progress) {
         TreeMap<Integer, List<LinearLayers.Linear>> blocks = byBlock(linears);
+        if (blocks.isEmpty()) return mode;
         if (mode == Mode.SEQUENTIAL) {
             Optional<BlockGraph> cut = BlockGraph.cut(model).filter(g -> fits(g, blocks));
             if (cut.isPresent()) {
@@ -75,6 +78,38 @@ public final class BlockwiseCalibration {
         }
         wholeModel(model, source, blocks, withGram, sampleRows, propagateCompressed, step);
         return Mode.WHOLE_MODEL;
+    }
+
+    /**
+     * Calibration statistics of every linear {@code which} accepts, gathered block by block on the float model (one
+     * block's weights materialised at a time). {@code perBlock} receives each block's statistics as soon as they are
+     * complete (a streaming stats writer), in model order.
+     */
+    public static void collect(Model model, CalibrationSource source, Predicate<LinearLayers.Linear> which, boolean withGram, int sampleRows,
+                               Consumer<CalibrationStats> perBlock, Progress progress) {
+        List<LinearLayers.Linear> linears = LinearLayers.of(model).stream().filter(which).toList();
+        if (linears.isEmpty()) return;
+        int total = byBlock(linears).size();
+        int[] done = {0};
+        progress.begin("calibrate", total);
+        run(model, source, linears, withGram, sampleRows, false, Mode.SEQUENTIAL, (block, stats) -> {
+            perBlock.accept(stats);
+            progress.update(++done[0], BlockGraph.label(block));
+            return Map.of();
+        }, progress);
+        progress.end();
+    }
+
+    /** {@link #collect(Model, CalibrationSource, Predicate, boolean, int, Consumer, Progress)} into one statistics object. */
+    public static CalibrationStats collect(Model model, CalibrationSource source, Predicate<LinearLayers.Linear> which, boolean withGram,
+                                           int sampleRows, Progress progress) {
+        Map<String, ChannelStats> byInput = new LinkedHashMap<>();
+        Map<String, String> inputOf = new LinkedHashMap<>();
+        collect(model, source, which, withGram, sampleRows, s -> {
+            byInput.putAll(s.byInput());
+            inputOf.putAll(s.inputOfWeight());
+        }, progress);
+        return new CalibrationStats(byInput, inputOf, source.info());
     }
 
     /** Every linear's node sits in the segment of its own block (else a method's grouping and the cut disagree). */
@@ -99,10 +134,19 @@ public final class BlockwiseCalibration {
         for (Map.Entry<Integer, List<LinearLayers.Linear>> block : blocks.entrySet()) {
             Set<String> nodes = new HashSet<>();
             for (LinearLayers.Linear l : block.getValue()) nodes.add(l.node().label());
-            CalibrationStats stats = fp != null ? fp
+            CalibrationStats stats = fp != null ? only(fp, block.getValue())
                     : source.collect(model.withWeights(working), l -> nodes.contains(l.node().label()), withGram, sampleRows, Progress.NONE);
             working.putAll(step.apply(block.getKey(), stats));
         }
+    }
+
+    /** The statistics of these linears' inputs only, in the order they were observed. */
+    private static CalibrationStats only(CalibrationStats all, List<LinearLayers.Linear> linears) {
+        Set<String> inputs = new HashSet<>();
+        for (LinearLayers.Linear l : linears) inputs.add(l.input());
+        Map<String, ChannelStats> byInput = new LinkedHashMap<>();
+        all.byInput().forEach((k, v) -> { if (inputs.contains(k)) byInput.put(k, v); });
+        return new CalibrationStats(byInput, CalibrationSource.inputOfWeight(linears), all.info());
     }
 
     private static void sequential(BlockGraph g, Model model, CalibrationSource source, TreeMap<Integer, List<LinearLayers.Linear>> blocks,
@@ -118,17 +162,17 @@ public final class BlockwiseCalibration {
             List<LinearLayers.Linear> ls = blocks.get(seg.block());
             boolean keepOutputs = seg.block() != lastNeeded;
             if (ls == null) {
-                pass(seg.model(), seg, batches, states, null, keepOutputs, source);
+                pass(seg.model(), seg, batches, states, null, Outputs.INTO_STATES, source);
             } else {
                 CalibrationObserver obs = new CalibrationObserver(ls, withGram, sampleRows, Parallel.shared());
-                List<Map<String, Value>> outputs = pass(seg.model(), seg, batches, states, obs, false, source);
+                List<Map<String, Value>> outputs = pass(seg.model(), seg, batches, states, obs, keepOutputs ? Outputs.RETURN : Outputs.DISCARD, source);
                 CalibrationStats stats = new CalibrationStats(obs.stats(), CalibrationSource.inputOfWeight(ls), source.info());
                 Map<String, EncodedTensor> replaced = step.apply(seg.block(), stats);
                 if (keepOutputs) {
                     if (propagateCompressed && !replaced.isEmpty()) {
                         Map<String, EncodedTensor> w = new LinkedHashMap<>(seg.model().weights());
                         for (Map.Entry<String, EncodedTensor> e : replaced.entrySet()) if (w.containsKey(e.getKey())) w.put(e.getKey(), e.getValue());
-                        outputs = pass(seg.model().withWeights(w), seg, batches, states, null, false, source);
+                        outputs = pass(seg.model().withWeights(w), seg, batches, states, null, Outputs.RETURN, source);
                     }
                     for (int i = 0; i < states.size(); i++) states.get(i).putAll(outputs.get(i));
                 }
@@ -137,14 +181,13 @@ public final class BlockwiseCalibration {
         }
     }
 
-    /**
-     * Runs one segment over every batch's state. With {@code intoStates} the outputs go straight into the states (and
-     * null is returned); else they are returned per batch, so a compressed re-run can replace them.
-     */
+    /** Where a segment pass puts its outputs: into each batch's state, returned per batch (a compressed re-run may replace them), or nowhere. */
+    private enum Outputs { INTO_STATES, RETURN, DISCARD }
+
     private static List<Map<String, Value>> pass(Model segmentModel, BlockGraph.Segment seg, List<CalibrationSource.Batch> batches,
-                                                 List<Map<String, Value>> states, CalibrationObserver obs, boolean intoStates,
+                                                 List<Map<String, Value>> states, CalibrationObserver obs, Outputs where,
                                                  CalibrationSource source) {
-        List<Map<String, Value>> outs = intoStates ? null : new ArrayList<>();
+        List<Map<String, Value>> outs = where == Outputs.RETURN ? new ArrayList<>() : null;
         try (Session s = source.backend().open(segmentModel)) {
             for (int i = 0; i < batches.size(); i++) {
                 Map<String, Value> state = states.get(i);
@@ -152,8 +195,8 @@ public final class BlockwiseCalibration {
                 for (String name : seg.inputs()) in.put(name, state.get(name));
                 if (obs != null) obs.setRowMask(batches.get(i).rowMask());
                 Map<String, Value> out = s.run(in, seg.outputs(), obs == null ? dev.tamp.runtime.exec.ExecutionListener.NONE : obs);
-                if (intoStates) state.putAll(out);
-                else outs.add(out);
+                if (where == Outputs.INTO_STATES) state.putAll(out);
+                else if (where == Outputs.RETURN) outs.add(out);
             }
         }
         return outs;

@@ -11,7 +11,10 @@ import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
 import dev.tamp.formats.safetensors.SafetensorsReader;
 import dev.tamp.formats.safetensors.SafetensorsWriter;
+import dev.tamp.formats.AtomicFiles;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -31,15 +34,95 @@ public final class StatsFile {
         Map<String, Tensor> t = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
         s.byInput().forEach((name, c) -> {
-            t.put(name + ".absmax", Tensor.ofFloats(c.absMax, c.k));
-            t.put(name + ".sum_abs", doubles(c.sumAbs, c.k));
-            t.put(name + ".sum_sq", doubles(c.sumSq, c.k));
-            if (c.gram != null) t.put(name + ".gram", doubles(c.gram, c.k, c.k));
+            tensors(name, c).forEach(t::put);
             meta.put("tamp.rows." + name, Long.toString(c.rows));
         });
-        meta.put("tamp.weights", new String(Json.canonicalBytes(s.inputOfWeight()), java.nio.charset.StandardCharsets.UTF_8));
-        meta.put("tamp.info", new String(Json.canonicalBytes(s.info()), java.nio.charset.StandardCharsets.UTF_8));
-        SafetensorsWriter.write(out, t, meta);
+        SafetensorsWriter.write(out, t, withDescription(meta, s.inputOfWeight(), s.info()));
+    }
+
+    private static Map<String, Tensor> tensors(String name, ChannelStats c) {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put(name + ".absmax", Tensor.ofFloats(c.absMax, c.k));
+        t.put(name + ".sum_abs", doubles(c.sumAbs, c.k));
+        t.put(name + ".sum_sq", doubles(c.sumSq, c.k));
+        if (c.gram != null) t.put(name + ".gram", doubles(c.gram, c.k, c.k));
+        return t;
+    }
+
+    private static Map<String, String> withDescription(Map<String, String> meta, Map<String, String> inputOfWeight, Map<String, String> info) {
+        meta.put("tamp.weights", new String(Json.canonicalBytes(inputOfWeight), java.nio.charset.StandardCharsets.UTF_8));
+        meta.put("tamp.info", new String(Json.canonicalBytes(info), java.nio.charset.StandardCharsets.UTF_8));
+        return meta;
+    }
+
+    /**
+     * Writes a statistics file block by block without holding every Gram matrix at once (a 1.1B-parameter decoder's
+     * are 7.8 GB in float64): each block's tensors go to a scratch file beside the output as they complete and are
+     * memory-mapped back when the file is assembled. The bytes equal {@link #write} of the same statistics.
+     */
+    public static final class Streaming implements AutoCloseable {
+        private final Path out;
+        private final Path scratch;
+        private final FileChannel channel;
+        private record Slot(DType dtype, long[] shape, long offset, long bytes) {}
+
+        private final Map<String, Slot> slots = new LinkedHashMap<>();
+        private final Map<String, String> meta = new LinkedHashMap<>();
+        private final Map<String, String> inputOfWeight = new LinkedHashMap<>();
+        private long size;
+
+        public Streaming(Path out) {
+            this.out = out;
+            try {
+                this.scratch = AtomicFiles.temporaryBeside(out, "stats");
+                this.channel = FileChannel.open(scratch, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                throw BadInputException.inFile(out, "cannot write beside it: " + e.getMessage());
+            }
+        }
+
+        /** Adds one block's statistics (their Gram matrices may be dropped by the caller afterwards). */
+        public void add(CalibrationStats block) {
+            inputOfWeight.putAll(block.inputOfWeight());
+            block.byInput().forEach((name, c) -> {
+                tensors(name, c).forEach((tn, t) -> {
+                    ByteBuffer b = t.data();
+                    long at = size, n = b.remaining();
+                    try {
+                        while (b.hasRemaining()) channel.write(b, at + (n - b.remaining()));
+                    } catch (IOException e) {
+                        throw BadInputException.inFile(scratch, "cannot write statistics: " + e.getMessage());
+                    }
+                    size += n;
+                    slots.put(tn, new Slot(t.dtype(), t.shape(), at, n));
+                });
+                meta.put("tamp.rows." + name, Long.toString(c.rows));
+            });
+        }
+
+        /** Assembles the safetensors file (atomically) from the scratch file. */
+        public void finish(Map<String, String> info) {
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            try {
+                for (Map.Entry<String, Slot> e : slots.entrySet()) {
+                    Slot sl = e.getValue();
+                    t.put(e.getKey(), Tensor.of(sl.dtype(), sl.shape(), channel.map(FileChannel.MapMode.READ_ONLY, sl.offset(), sl.bytes())));
+                }
+            } catch (IOException e) {
+                throw BadInputException.inFile(scratch, "cannot read statistics back: " + e.getMessage());
+            }
+            SafetensorsWriter.write(out, t, withDescription(new LinkedHashMap<>(meta), inputOfWeight, info));
+        }
+
+        @Override
+        public void close() {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // the scratch file is removed below either way
+            }
+            AtomicFiles.discard(scratch);
+        }
     }
 
     public static CalibrationStats read(Path in) {

@@ -21,6 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The block-sequential pass must hand every block exactly the statistics the whole-model reference pass does —
@@ -52,6 +55,26 @@ class BlockwiseCalibrationTest {
                     "a block segment holds its own 7 linears and 2 norms only: " + s.model().weights().keySet());
         }
         compare(m, CalibrationSource.sequences(new JavaBackend(), seqs));
+    }
+
+    @Test
+    void streamedStatsFileEqualsTheOneWrittenFromMemory(@TempDir Path tmp) {
+        Model m = ArchitectureBuilders.ensureGraph(RuntimeTestModels.stories());
+        long[][] seqs;
+        try (Generator gen = new Generator(m, new JavaBackend())) {
+            seqs = DecoderEvaluation.sample(gen, 3, 16, 5);
+        }
+        CalibrationSource src = CalibrationSource.sequences(new JavaBackend(), seqs).withInfo("seed", "5");
+        Path whole = tmp.resolve("whole.stats"), streamed = tmp.resolve("streamed.stats");
+        StatsFile.write(whole, src.collect(m, l -> true, true, 0, Progress.NONE));
+        try (StatsFile.Streaming out = new StatsFile.Streaming(streamed)) {
+            BlockwiseCalibration.collect(m, src, l -> true, true, 0, out::add, Progress.NONE);
+            out.finish(src.info());
+        }
+        assertEquals(-1L, assertDoesNotThrow(() -> Files.mismatch(whole, streamed)), "same bytes, block by block");
+        try (var files = assertDoesNotThrow(() -> Files.list(tmp))) {
+            assertEquals(2, files.count(), "no scratch file left beside the output");
+        }
     }
 
     /** Both modes, both propagations; the "compression" halves each block's weights so propagation matters. */
