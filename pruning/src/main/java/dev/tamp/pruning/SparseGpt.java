@@ -1,8 +1,6 @@
 package dev.tamp.pruning;
 
-import dev.tamp.runtime.linalg.Linalg;
-import dev.tamp.runtime.linalg.Matrix;
-import java.util.Optional;
+import dev.tamp.runtime.linalg.HessianInverse;
 
 /**
  * SparseGPT N:M pruning of one linear layer (Frantar and Alistarh 2023; algorithms.md §4.4), in float64:
@@ -15,10 +13,9 @@ import java.util.Optional;
  *       pruned weights are removed and the error (w − q)/U_cc is spread over the block's remaining columns through
  *       row c of U; after the block, over all later columns at once.</li>
  * </ol>
- * The loss is invariant to scaling H, so the Gram matrix is used as accumulated (no 2/n). If a Cholesky step fails
- * even after damping, U falls back to I, which degenerates to magnitude pruning (llm-compressor does the same), and
- * the result says so. The factorisations use the pure-Java backend so that results do not depend on which native
- * LAPACK is installed.
+ * Steps 1 and 2 are {@link HessianInverse}, shared with GPTQ. The loss is invariant to scaling H, so the Gram matrix
+ * is used as accumulated (no 2/n). If a Cholesky step fails after damping, U falls back to I without retrying with
+ * more damping, which degenerates to magnitude pruning (llm-compressor does the same), and the result says so.
  */
 public final class SparseGpt {
     /**
@@ -40,25 +37,9 @@ public final class SparseGpt {
         if (gram.length != (long) k * k) throw new IllegalArgumentException("Gram matrix is not " + k + "x" + k);
         double[] wd = new double[n * k];
         for (int i = 0; i < wd.length; i++) wd[i] = w[i];
-        double[] h = gram.clone();
-        int dead = 0;
-        for (int j = 0; j < k; j++) {
-            if (h[j * k + j] == 0) {
-                dead++;
-                h[j * k + j] = 1;
-                for (int r = 0; r < n; r++) wd[r * k + j] = 0;
-            }
-        }
-        double mean = 0;
-        for (int j = 0; j < k; j++) mean += h[j * k + j];
-        double damp = dampening * mean / k;
-        for (int j = 0; j < k; j++) h[j * k + j] += damp;
-        double[] u = inverseUpperFactor(h, k);
-        boolean fellBack = u == null;
-        if (fellBack) {
-            u = new double[k * k];
-            for (int j = 0; j < k; j++) u[j * k + j] = 1;
-        }
+        HessianInverse.Result hinv = HessianInverse.prepare(gram, k, dampening, dampening);
+        for (int j : hinv.deadColumns()) for (int r = 0; r < n; r++) wd[r * k + j] = 0;
+        double[] u = hinv.upper();
         boolean[] keep = new boolean[n * k];
         double[] scores = new double[p.group()];
         for (int i1 = 0; i1 < k; i1 += blockSize) {
@@ -99,20 +80,6 @@ public final class SparseGpt {
         }
         float[] out = new float[n * k];
         for (int i = 0; i < out.length; i++) out[i] = keep[i] ? (float) wd[i] : 0f;
-        return new Result(out, keep, dead, fellBack);
-    }
-
-    /** U upper-triangular with H⁻¹ = UᵀU, or null when H (or H⁻¹) is not numerically positive definite. */
-    static double[] inverseUpperFactor(double[] h, int k) {
-        Optional<Matrix> l = Linalg.cholesky(new Matrix(k, k, h.clone()), Linalg.Backend.JAVA);
-        if (l.isEmpty()) return null;
-        Matrix inv = Linalg.inverseFromCholesky(l.get(), Linalg.Backend.JAVA);
-        Optional<Matrix> l2 = Linalg.cholesky(inv, Linalg.Backend.JAVA);
-        if (l2.isEmpty()) return null;
-        double[] lower = l2.get().data();
-        double[] u = new double[k * k];
-        for (int i = 0; i < k; i++) for (int j = i; j < k; j++) u[i * k + j] = lower[j * k + i];
-        for (int j = 0; j < k; j++) if (!(u[j * k + j] > 0)) return null;
-        return u;
+        return new Result(out, keep, hinv.deadColumns().length, hinv.failed());
     }
 }
