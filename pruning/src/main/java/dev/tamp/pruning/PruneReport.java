@@ -1,5 +1,6 @@
 package dev.tamp.pruning;
 
+import dev.tamp.quantizers.LayerOutputError;
 import dev.tamp.core.ir.Model;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package dev.tamp.pruning;
 
+import dev.tamp.quantizers.LayerOutputError;
 import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;

@@ -1,5 +1,6 @@
 package dev.tamp.pruning;
 
+import dev.tamp.quantizers.LayerOutputError;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.SplittableRandom;

@@ -14,6 +14,9 @@ import dev.tamp.runtime.calib.CalibrationStats;
 import dev.tamp.runtime.calib.StatsFile;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.quantizers.awq.AwqOptions;
+import dev.tamp.quantizers.QuantReport;
+import dev.tamp.quantizers.gptq.GptqOptions;
+import dev.tamp.quantizers.gptq.GptqQuantizer;
 import dev.tamp.quantizers.awq.AwqQuantizer;
 import dev.tamp.runtime.calib.CalibrationSource;
 import dev.tamp.core.progress.StderrProgress;
@@ -45,28 +48,32 @@ import picocli.CommandLine.Spec;
                 "awq: W4A16 (Lin et al.) — per group of linears sharing an input, activation-aware scales s = mean|x|^r searched "
                 + "on a grid (r = 0 is plain RTN) against the group's output error on the calibration set, then weight clipping "
                 + "search, then 4-bit groups of 128 with zero points; block by block, each block calibrated on the outputs of "
-                + "the already-quantized earlier blocks (--propagate fp: the FP32 model's activations, as llm-awq)."},
+                + "the already-quantized earlier blocks (--propagate fp: the FP32 model's activations, as llm-awq).",
+                "gptq: W4A16/W8A16 (Frantar et al.) — per linear, columns quantized in turn with each one's rounding error spread "
+                + "over the columns not yet quantized through the inverse Hessian of the calibration inputs (XᵀX); 4-bit "
+                + "symmetric groups of 128 by default; block by block like awq, one pass of the calibration set per block."},
         footer = {"", "Examples:", "  tamp quantize minilm --method rtn --bits 8 -o minilm-w8.tpk",
                 "  tamp quantize bge --method rtn --bits 4 --group 128 --ignore 'pooler*' -o bge-w4g128.tpk",
                 "  tamp quantize minilm --method smoothquant --alpha 0.5 -o minilm-w8a8.tpk",
                 "  tamp quantize minilm --method awq -o minilm-w4g128-awq.tpk",
+                "  tamp quantize stories260k --method gptq --group 32 -o s-gptq.tpk",
                 "  tamp quantize stories260k --method rtn --bits 4 --group 32 --json -o s.tpk"})
 public final class QuantizeCommand implements Callable<Integer> {
-    enum Method { rtn, smoothquant, awq }
+    enum Method { rtn, smoothquant, awq, gptq }
 
     @Parameters(index = "0", paramLabel = "MODEL") String model;
 
-    @Option(names = "--method", required = true, description = "rtn, smoothquant or awq.") Method method;
+    @Option(names = "--method", required = true, description = "rtn, smoothquant, awq or gptq.") Method method;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tpk", description = "The pack to write (atomically: a temporary file renamed into place).") Path output;
 
-    @Option(names = "--bits", description = "4 or 8 (default: 8 for rtn and smoothquant, 4 for awq).") Integer bits;
+    @Option(names = "--bits", description = "4 or 8 (default: 8 for rtn and smoothquant, 4 for awq and gptq).") Integer bits;
 
     @Option(names = "--group", description = "Group size along K; 0 = per output channel (default: 128 for 4 bits, 0 for 8 bits).")
     Integer group;
 
     @Option(names = "--asym", negatable = true,
-            description = "Asymmetric with zero points (default: symmetric for 8 bits, asymmetric for 4).")
+            description = "Asymmetric with zero points (default: symmetric for 8 bits and gptq, asymmetric for 4).")
     Boolean asym;
 
     @Option(names = "--grid", defaultValue = "20", description = "awq: scale-search grid points r = 0, 1/n, … (default: ${DEFAULT-VALUE}).")
@@ -78,6 +85,13 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "awq: calibrate each block on the outputs of the quantized earlier blocks (compressed) or of the FP32 "
                     + "model (fp, one calibration pass; llm-awq's choice) (default: ${DEFAULT-VALUE}).")
     String propagate;
+
+    @Option(names = "--act-order", description = "gptq: quantize columns in order of decreasing Hessian diagonal (static groups).")
+    boolean actOrder;
+
+    @Option(names = "--dampening", defaultValue = "0.01",
+            description = "gptq: λ in H + λ·mean(diag H)·I; raised ×10 (up to 1) where the Cholesky fails (default: ${DEFAULT-VALUE}).")
+    double dampening;
 
     @Mixin IgnoreOptions ignore;
 
@@ -108,6 +122,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     public Integer call() {
         if (method == Method.smoothquant) return smoothQuant();
         if (method == Method.awq) return awq();
+        if (method == Method.gptq) return gptq();
         // 4 bits per output channel loses too much (MiniLM: mean cosine 0.923); groups of 128 are the field's default
         int bits = this.bits == null ? 8 : this.bits, group = this.group == null ? (bits == 4 ? 128 : 0) : this.group;
         boolean symmetric = asym == null ? bits == 8 : !asym;
@@ -167,6 +182,43 @@ public final class QuantizeCommand implements Callable<Integer> {
         TpkModelWriter.write(r.report().model().withStep(Provenance.step("quantize", opts)), output);
         OutputCheck.Outcome checked = check.after(lm, model, output, progress, spec.commandLine().getErr());
         QuantReportPrinter.print(r.report(), output.toString(), json, spec.commandLine().getOut(), checked);
+        return 0;
+    }
+
+    private Integer gptq() {
+        int bits = this.bits == null ? 4 : this.bits, group = this.group == null ? 128 : this.group;
+        boolean symmetric = asym == null || !asym;
+        GptqOptions.Propagation prop = switch (propagate) {
+            case "fp" -> GptqOptions.Propagation.FP;
+            case "compressed" -> GptqOptions.Propagation.COMPRESSED;
+            default -> throw new BadInputException("--propagate must be fp or compressed, not " + propagate);
+        };
+        GptqOptions o;
+        try {
+            o = new GptqOptions(bits, group, symmetric, actOrder, dampening, 128, prop, ignore.patterns);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        StderrProgress progress = StderrProgress.forStderr();
+        LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
+        if (stats != null) throw new BadInputException("--stats: gptq calibrates block by block on the model being quantized; use --data/--samples");
+        CalibrationSource source = CalibrationRunner.source(lm, Backends.of(rt.backend), calib.data, calib.samples, calib.seqLen, calib.seed, rt.batchSize, progress);
+        QuantReport r = GptqQuantizer.quantize(lm.model, source, o, progress);
+        Map<String, String> opts = new LinkedHashMap<>();
+        opts.put("method", "gptq");
+        opts.put("bits", Integer.toString(bits));
+        opts.put("group", Integer.toString(group));
+        opts.put("symmetric", Boolean.toString(symmetric));
+        opts.put("act_order", Boolean.toString(actOrder));
+        opts.put("dampening", Double.toString(dampening));
+        opts.put("propagate", propagate);
+        opts.put("samples", Integer.toString(calib.samples));
+        opts.put("seq_len", Integer.toString(calib.seqLen));
+        opts.put("seed", Long.toString(calib.seed));
+        opts.put("ignore", String.join(",", ignore.patterns));
+        TpkModelWriter.write(r.model().withStep(Provenance.step("quantize", opts)), output);
+        OutputCheck.Outcome checked = check.after(lm, model, output, progress, spec.commandLine().getErr());
+        QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut(), checked);
         return 0;
     }
 

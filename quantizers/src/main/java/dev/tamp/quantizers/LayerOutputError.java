@@ -1,4 +1,4 @@
-package dev.tamp.pruning;
+package dev.tamp.quantizers;
 
 import dev.tamp.runtime.kernels.Parallel;
 import dev.tamp.runtime.kernels.VectorGemm;
@@ -22,7 +22,7 @@ public final class LayerOutputError {
     }
 
     /** Σ_r v_r·G·v_rᵀ for v [n][k]. */
-    static double quadratic(float[] v, int n, int k, float[] gram) {
+    public static double quadratic(float[] v, int n, int k, float[] gram) {
         float[] vg = new float[n * k];
         VectorGemm.gemm(v, gram, vg, n, k, k, Parallel.shared());
         double s = 0;
