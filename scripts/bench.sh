@@ -8,6 +8,8 @@
 #   scripts/bench.sh decode-step [layers] [dim]   batch-1 decode step (one token through 8 linear layers of 4096 x 4096):
 #                                 java backend FP32 / W8 / W4 g128 / MXFP4 packed for this host, each against ORT FP32 steps
 #                                 interleaved in the same process: ms, weight GB/s, speed-up
+#   scripts/bench.sh generate [which] [kv tokens] [graph tokens] [layers] [host|generic]   greedy generation tok/s, KV-cache
+#                                 decoder vs the graph re-run per token, on stories260K and a generated W4 g128 Llama (not in "all")
 #   scripts/bench.sh op-profile [batch] [seq] [weights]   time per op type on MiniLM (weights: fp32, w8a8, w4-g128,
 #                                 mxfp4, 2:4-int8, packed for this host); text, for finding hot spots (not in "all")
 #   scripts/bench.sh mx           MX conversion and Slice-and-Scale throughput (MB/s of FP32 input)
@@ -50,6 +52,9 @@ if [ "$what" = all ] || [ "$what" = pack-latency ]; then
 fi
 if [ "$what" = pack-gemv ]; then
   run dev.tamp.runtime.bench.PackLatencyTable gemv
+fi
+if [ "$what" = generate ]; then
+  run dev.tamp.runtime.bench.GenerationBench "${2:-both}" "${3:-64}" "${4:-16}" "${5:-8}" "${6:-host}"
 fi
 if [ "$what" = all ] || [ "$what" = decode-step ]; then
   for weights in fp32 w8 w4-g128 mxfp4; do # one process each, ORT FP32 steps interleaved (see DecodeStepTable)

@@ -10,12 +10,24 @@ public final class ArchitectureBuilders {
 
     public static Model ensureGraph(Model model) {
         if (model.graph() != null) return model;
-        String arch = model.architecture() == null ? "unknown" : model.architecture().toLowerCase(Locale.ROOT);
+        String arch = family(model);
+        if (isLlamaFamily(model)) return LlamaGraphBuilder.build(model);
         return switch (arch) {
-            case "llama", "mistral", "qwen2", "smollm" -> LlamaGraphBuilder.build(model);
             case "bert" -> BertGraphBuilder.build(model);
             default -> throw new UnsupportedModelException(model.source() + ": no graph builder for architecture '" + arch
                     + "' (supported: llama, mistral, qwen2, smollm, bert)");
         };
+    }
+
+    /** Whether the model is a Llama-family decoder (Llama, Mistral, Qwen2, SmolLM) by its architecture name. */
+    public static boolean isLlamaFamily(Model model) {
+        return switch (family(model)) {
+            case "llama", "mistral", "qwen2", "smollm" -> true;
+            default -> false;
+        };
+    }
+
+    private static String family(Model model) {
+        return model.architecture() == null ? "unknown" : model.architecture().toLowerCase(Locale.ROOT);
     }
 }

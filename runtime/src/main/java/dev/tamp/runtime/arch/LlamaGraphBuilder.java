@@ -2,10 +2,14 @@ package dev.tamp.runtime.arch;
 
 import static dev.tamp.core.ir.GraphBuilder.attrs;
 
+import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.error.BadInputException;
+import dev.tamp.core.ir.Graph;
 import dev.tamp.core.ir.GraphBuilder;
 import dev.tamp.core.ir.Model;
+import dev.tamp.core.ir.Node;
+import dev.tamp.core.ir.ValueInfo;
 import dev.tamp.core.ir.ValueInfo.Dim;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
@@ -28,38 +32,72 @@ import java.util.Map;
  */
 public final class LlamaGraphBuilder {
     private final Model model;
-    private final ModelConfig cfg;
+    private final LlamaConfig cfg;
     private final GraphBuilder g = new GraphBuilder("llama");
     private final int dim, heads, kvHeads, headDim, layers, vocab, hidden, maxPos;
     private final float eps;
-    private final double theta;
     private final boolean interleaved;
     private String batchSeq; // Shape(input_ids) = [B, S]
     private String cos, sin;
 
     private LlamaGraphBuilder(Model model) {
         this.model = model;
-        this.cfg = new ModelConfig(model);
-        dim = cfg.integer("hidden_size");
-        heads = cfg.integer("num_attention_heads");
-        kvHeads = cfg.integer("num_key_value_heads", heads);
-        headDim = cfg.integer("head_dim", heads == 0 ? 0 : dim / heads);
-        layers = cfg.integer("num_hidden_layers");
-        vocab = cfg.integer("vocab_size");
-        hidden = cfg.integer("intermediate_size");
-        maxPos = cfg.integer("max_position_embeddings", 2048);
-        eps = (float) cfg.real("rms_norm_eps", 1e-5);
-        theta = cfg.real("rope_theta", 10000.0);
-        interleaved = cfg.flag("rope_interleaved", false);
-        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0 || headDim % 2 != 0) {
-            throw new BadInputException(model.source() + ": inconsistent attention config (heads " + heads
-                    + ", kv heads " + kvHeads + ", head dim " + headDim + ")");
-        }
+        LlamaConfig c = cfg = LlamaConfig.of(model);
+        dim = c.dim();
+        heads = c.heads();
+        kvHeads = c.kvHeads();
+        headDim = c.headDim();
+        layers = c.layers();
+        vocab = c.vocab();
+        hidden = c.hidden();
+        maxPos = c.maxPositions();
+        eps = c.rmsEps();
+        interleaved = c.ropeInterleaved();
     }
 
     /** The model with its graph built (weights unchanged). */
     public static Model build(Model model) {
         return new LlamaGraphBuilder(model).build();
+    }
+
+    /**
+     * Whether the model's graph is exactly what this builder makes from the model's own weights and config:
+     * same nodes in the same order (names, ops, wiring, attributes), same graph inputs and outputs, same
+     * constants. That is the condition under which something else computing the same math from the same weights
+     * (the KV-cache decoder) may stand in for executing the graph. A graph a method rewrote (an explicit
+     * input-scale Mul from SmoothQuant or AWQ), an imported ONNX export, or a config that no longer fits the
+     * weights all answer false.
+     */
+    public static boolean isBuiltGraph(Model model) {
+        if (model.graph() == null) return false;
+        LlamaGraphBuilder b;
+        Model built;
+        try {
+            b = new LlamaGraphBuilder(model);
+            built = b.build();
+        } catch (BadInputException e) {
+            return false;
+        }
+        Graph have = model.graph(), want = built.graph();
+        if (!names(have.inputs()).equals(names(want.inputs())) || !names(have.outputs()).equals(names(want.outputs()))) return false;
+        if (have.nodes().size() != want.nodes().size()) return false;
+        for (int i = 0; i < want.nodes().size(); i++) {
+            Node h = have.nodes().get(i), w = want.nodes().get(i);
+            boolean same = w.name().equals(h.name()) && w.opType().equals(h.opType())
+                    && (h.domain() == null || h.domain().isEmpty() || h.domain().equals("ai.onnx"))
+                    && w.inputs().equals(h.inputs()) && w.outputs().equals(h.outputs()) && w.attributes().equals(h.attributes());
+            if (!same) return false;
+        }
+        // the builder's constants (ε, 1/√hd, RoPE tables, shapes) must be the ones the graph would read
+        for (Map.Entry<String, EncodedTensor> c : b.g.weights().entrySet()) {
+            if (!(model.weights().get(c.getKey()) instanceof DenseWeight d)) return false;
+            if (!d.tensor().contentEquals(((DenseWeight) c.getValue()).tensor())) return false;
+        }
+        return true;
+    }
+
+    private static java.util.List<String> names(java.util.List<ValueInfo> values) {
+        return values.stream().map(ValueInfo::name).toList();
     }
 
     private Model build() {
@@ -180,7 +218,7 @@ public final class LlamaGraphBuilder {
         float[] s = new float[maxPos * half];
         for (int p = 0; p < maxPos; p++) {
             for (int i = 0; i < half; i++) {
-                double angle = p * Math.pow(theta, -2.0 * i / headDim);
+                double angle = cfg.ropeAngle(p, i);
                 c[p * half + i] = (float) Math.cos(angle);
                 s[p * half + i] = (float) Math.sin(angle);
             }

@@ -17,6 +17,11 @@ public final class JavaBackend implements Backend {
 
     @Override public String name() { return "java"; }
 
+    /** The thread pool its kernels run on (also used by the KV-cache decoder, which runs the same kernels). */
+    public Parallel parallel() {
+        return parallel;
+    }
+
     @Override public Session open(Model model) {
         return new GraphExecutor(model, parallel);
     }
