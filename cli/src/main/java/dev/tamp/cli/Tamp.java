@@ -32,7 +32,7 @@ import picocli.CommandLine.ScopeType;
                 PackCommand.class, VerifyCommand.class, DistillCommand.class, ExportCommand.class, RecipeCommand.class,
                 CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
         footer = {"", "Exit codes: 0 ok, 1 verification threshold not met, 2 bad usage or input, "
-                + "3 unsupported model or op, 4 internal error.",
+                + "3 unsupported model or op, 4 internal error. Running out of memory is exit 2 with the setting to change.",
                 "", "Examples:", "  tamp inspect minilm", "  tamp inspect model.safetensors --json",
                 "  tamp convert stories260k -o stories.tpk"})
 public final class Tamp implements Runnable {
@@ -42,6 +42,15 @@ public final class Tamp implements Runnable {
     public void setVerbose(boolean v) { verbose = v; }
 
     static volatile boolean verbose;
+
+    @Option(names = "--max-memory", scope = ScopeType.INHERIT, paramLabel = "SIZE",
+            description = "The Java heap for this run, e.g. 8g or 12000m (read by the tamp launcher, which starts the JVM with it; "
+                    + "default: 75% of the machine's memory).")
+    public void setMaxMemory(String size) {
+        if (!size.matches("(?i)[0-9]+[kmgt]?")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--max-memory must be a size like 8g or 12000m, not " + size);
+        }
+    }
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -60,7 +69,26 @@ public final class Tamp implements Runnable {
         System.setProperty("ai.djl.offline", "true");
         verbose = false;
         CommandLine cl = commandLine();
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands Errors through; by now the failed command's objects are unreachable, so printing is safe
+            PrintWriter err = cl.getErr();
+            err.println("tamp: " + outOfMemory(args));
+            if (verbose) e.printStackTrace(err);
+            err.flush();
+            return ExitCode.BAD_INPUT.code();
+        }
+    }
+
+    /** The one line for a run that outgrew the heap: how big the heap was and the setting that gives it more. */
+    static String outOfMemory(String[] args) {
+        long heap = Runtime.getRuntime().maxMemory();
+        long suggest = Math.max(2, (long) Math.ceil(2.0 * heap / (1L << 30)));
+        String command = args.length > 0 && !args[0].startsWith("-") ? args[0] + " " : "";
+        return String.format(java.util.Locale.ROOT, "out of memory: %sneeds more than the %.1f GB Java heap; give it more with "
+                + "--max-memory %dg (or TAMP_JAVA_OPTS=-Xmx%dg), or calibrate on fewer or shorter samples (--samples, --seq-len)",
+                command, heap / (double) (1L << 30), suggest, suggest);
     }
 
     public static CommandLine commandLine() {
@@ -80,12 +108,8 @@ public final class Tamp implements Runnable {
             err.flush();
             return te.exitCode().code();
         }
-        if (t instanceof OutOfMemoryError) {
-            err.println("tamp: out of memory (raise -Xmx via TAMP_JAVA_OPTS): " + t.getMessage());
-        } else {
-            err.println("tamp: internal error: " + oneLine(t.toString())
-                    + (verbose ? "" : " (run with --verbose for the stack trace)"));
-        }
+        err.println("tamp: internal error: " + oneLine(t.toString())
+                + (verbose ? "" : " (run with --verbose for the stack trace)"));
         if (verbose) e.printStackTrace(err);
         err.flush();
         return ExitCode.INTERNAL.code();

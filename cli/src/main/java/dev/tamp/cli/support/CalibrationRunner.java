@@ -42,7 +42,10 @@ public final class CalibrationRunner {
             src = CalibrationSource.sequences(backend, seqs);
         } else {
             List<TextCorpus.Document> docs = data != null ? TextCorpus.fromPath(data) : TextCorpus.bundled(TextCorpus.Split.CALIBRATION);
-            List<String> texts = CalibrationSampler.sample(docs, CalibrationSampler.Mode.SENTENCE, samples, seed, 0);
+            // decoders read running text: windows long enough to fill --seq-len tokens (llm-compressor's max_seq_length samples)
+            List<String> texts = lm.isDecoder()
+                    ? CalibrationSampler.sample(docs, CalibrationSampler.Mode.WINDOW, samples, seed, 8 * seqLen)
+                    : CalibrationSampler.sample(docs, CalibrationSampler.Mode.SENTENCE, samples, seed, 0);
             src = CalibrationSource.sentences(backend, lm.tokenizer(), texts, seqLen, batchSize);
         }
         return src.withInfo("seed", Long.toString(seed));

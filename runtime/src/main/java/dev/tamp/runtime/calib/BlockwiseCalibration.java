@@ -71,7 +71,7 @@ public final class BlockwiseCalibration {
         if (mode == Mode.SEQUENTIAL) {
             Optional<BlockGraph> cut = BlockGraph.cut(model).filter(g -> fits(g, blocks));
             if (cut.isPresent()) {
-                sequential(cut.get(), model, source, blocks, withGram, sampleRows, propagateCompressed, step);
+                sequential(cut.get(), model, source, blocks, withGram, sampleRows, propagateCompressed, step, progress);
                 return Mode.SEQUENTIAL;
             }
             progress.info("the graph has no numbered transformer blocks to run one at a time; re-running the whole model per block");
@@ -150,14 +150,19 @@ public final class BlockwiseCalibration {
     }
 
     private static void sequential(BlockGraph g, Model model, CalibrationSource source, TreeMap<Integer, List<LinearLayers.Linear>> blocks,
-                                   boolean withGram, int sampleRows, boolean propagateCompressed, BlockStep step) {
+                                   boolean withGram, int sampleRows, boolean propagateCompressed, BlockStep step, Progress progress) {
         Set<String> graphInputs = new HashSet<>();
         for (ValueInfo v : model.graph().inputs()) graphInputs.add(v.name());
         List<CalibrationSource.Batch> batches = source.batches();
         List<Map<String, Value>> states = new ArrayList<>();
         for (CalibrationSource.Batch b : batches) states.add(new HashMap<>(b.inputs(graphInputs)));
         int lastNeeded = blocks.lastKey();
+        boolean estimated = false;
         for (BlockGraph.Segment seg : g.segments()) {
+            if (!estimated && seg.block() != BlockGraph.PREFIX) {
+                estimate(g, blocks, states, withGram, progress);
+                estimated = true;
+            }
             if (seg.block() > lastNeeded) break; // nothing after this reads the statistics: skip the head and its logits
             List<LinearLayers.Linear> ls = blocks.get(seg.block());
             boolean keepOutputs = seg.block() != lastNeeded;
@@ -178,6 +183,38 @@ public final class BlockwiseCalibration {
                 }
             }
             for (Map<String, Value> s : states) s.keySet().removeAll(seg.dropAfter());
+        }
+    }
+
+    /**
+     * Says, before the long part starts, what the pass will hold at its peak besides the method's own output: every
+     * batch's hidden state (twice while a block's outputs replace its inputs), the largest block's weights as the
+     * kernels hold them (F32 for float checkpoints) and that block's Gram matrices. Warns when that is near the heap.
+     */
+    private static void estimate(BlockGraph g, TreeMap<Integer, List<LinearLayers.Linear>> blocks, List<Map<String, Value>> states,
+                                 boolean withGram, Progress progress) {
+        long stateBytes = 0;
+        for (Map<String, Value> s : states) for (Value v : s.values()) stateBytes += (long) v.size() * (v.isFloat() ? 4 : 8);
+        long weights = 0, gram = 0;
+        for (BlockGraph.Segment seg : g.segments()) {
+            long w = 0;
+            for (EncodedTensor t : seg.model().weights().values()) w += 4 * t.numel();
+            weights = Math.max(weights, w);
+            long gb = 0;
+            Set<String> inputs = new HashSet<>();
+            for (LinearLayers.Linear l : blocks.getOrDefault(seg.block(), List.of())) {
+                if (withGram && inputs.add(l.input())) gb += 8L * l.inFeatures() * l.inFeatures();
+            }
+            gram = Math.max(gram, gb);
+        }
+        long total = 2 * stateBytes + weights + gram, heap = Runtime.getRuntime().maxMemory();
+        String line = String.format(java.util.Locale.ROOT,
+                "block by block: %d blocks × %d batches; hidden states %.2f GB, largest block %.2f GB as the kernels hold it, "
+                        + "its Gram matrices %.2f GB: about %.1f GB at the peak besides the output, of a %.1f GB heap",
+                blocks.size(), states.size(), stateBytes / 1e9, weights / 1e9, gram / 1e9, total / 1e9, heap / 1e9);
+        progress.info(line);
+        if (total > 0.8 * heap) {
+            progress.info("WARNING: that is near the heap; if it runs out, raise --max-memory or use fewer --samples / a shorter --seq-len");
         }
     }
 
