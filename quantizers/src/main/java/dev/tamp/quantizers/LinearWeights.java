@@ -30,6 +30,20 @@ public final class LinearWeights {
     /** Names that mark a 2-D {@code .weight} tensor as something other than a Linear weight. */
     private static final Pattern NOT_LINEAR = Pattern.compile("(?i)(embed|norm|wte|wpe|(^|[._])ln[._0-9f])");
 
+    /**
+     * What the block-wise LLM methods (AWQ, GPTQ) leave float unless asked: the output head, whose 4-bit error lands
+     * straight on the logits (AutoAWQ, llm-compressor and GPTQ's reference skip it too). A head tied to the
+     * embeddings is never selected anyway (it is also read by a Gather).
+     */
+    public static final List<String> HEAD = List.of("*lm_head*");
+
+    /** {@link #HEAD} followed by the user's patterns. */
+    public static List<String> withHead(List<String> ignore) {
+        List<String> all = new ArrayList<>(HEAD);
+        all.addAll(ignore);
+        return all;
+    }
+
     public static List<Target> select(Model model, List<String> ignore) {
         List<Pattern> patterns = new ArrayList<>();
         for (String p : ignore) patterns.add(compile(p));

@@ -52,7 +52,8 @@ import picocli.CommandLine.Spec;
                 "gptq: W4A16/W8A16 (Frantar et al.) — per linear, columns quantized in turn with each one's rounding error spread "
                 + "over the columns not yet quantized through the inverse Hessian of the calibration inputs (XᵀX), in order of "
                 + "decreasing Hessian diagonal (--no-act-order: left to right); 4-bit groups of 128 with zero points by default; "
-                + "block by block like awq, one pass of the calibration set per block."},
+                + "block by block like awq, one pass of the calibration set per block.",
+                "awq and gptq leave an untied lm_head float (its error lands on the logits; AutoAWQ and llm-compressor do the same)."},
         footer = {"", "Examples:", "  tamp quantize minilm --method rtn --bits 8 -o minilm-w8.tpk",
                 "  tamp quantize bge --method rtn --bits 4 --group 128 --ignore 'pooler*' -o bge-w4g128.tpk",
                 "  tamp quantize minilm --method smoothquant --alpha 0.5 -o minilm-w8a8.tpk",

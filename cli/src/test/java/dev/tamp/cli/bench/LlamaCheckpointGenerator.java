@@ -22,7 +22,12 @@ import java.util.SplittableRandom;
  * <p>{@code main(DIR, hidden, intermediate, layers, heads, kvHeads, vocab)}; prints the file size.
  */
 public final class LlamaCheckpointGenerator {
-    public record Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab) {}
+    /** @param qwen2 Qwen2-style: q/k/v biases and the head tied to the embeddings */
+    public record Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, boolean qwen2) {
+        public Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab) {
+            this(hidden, intermediate, layers, heads, kvHeads, vocab, false);
+        }
+    }
 
     public static void main(String[] a) throws IOException {
         Path dir = Path.of(a[0]);
@@ -50,6 +55,11 @@ public final class LlamaCheckpointGenerator {
             tensors.put(p + "self_attn.q_proj.weight", new long[] {s.hidden(), s.hidden()});
             tensors.put(p + "self_attn.k_proj.weight", new long[] {kv, s.hidden()});
             tensors.put(p + "self_attn.v_proj.weight", new long[] {kv, s.hidden()});
+            if (s.qwen2()) {
+                tensors.put(p + "self_attn.q_proj.bias", new long[] {s.hidden()});
+                tensors.put(p + "self_attn.k_proj.bias", new long[] {kv});
+                tensors.put(p + "self_attn.v_proj.bias", new long[] {kv});
+            }
             tensors.put(p + "self_attn.o_proj.weight", new long[] {s.hidden(), s.hidden()});
             tensors.put(p + "post_attention_layernorm.weight", new long[] {s.hidden()});
             tensors.put(p + "mlp.gate_proj.weight", new long[] {s.intermediate(), s.hidden()});
@@ -57,7 +67,7 @@ public final class LlamaCheckpointGenerator {
             tensors.put(p + "mlp.down_proj.weight", new long[] {s.hidden(), s.intermediate()});
         }
         tensors.put("model.norm.weight", new long[] {s.hidden()});
-        tensors.put("lm_head.weight", new long[] {s.vocab(), s.hidden()});
+        if (!s.qwen2()) tensors.put("lm_head.weight", new long[] {s.vocab(), s.hidden()});
 
         StringBuilder h = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         long off = 0;
@@ -85,7 +95,8 @@ public final class LlamaCheckpointGenerator {
                 long count = shape.length == 1 ? shape[0] : shape[0] * shape[1];
                 float bound = shape.length == 1 ? 0f : (float) (1 / Math.sqrt(shape[1]));
                 for (long i = 0; i < count; i++) {
-                    float v = shape.length == 1 ? 1f + 0.1f * (float) (r.nextDouble() - 0.5) : bound * (float) (2 * r.nextDouble() - 1);
+                    float v = shape.length == 2 ? bound * (float) (2 * r.nextDouble() - 1)
+                        : n.endsWith(".bias") ? 0.02f * (float) (r.nextDouble() - 0.5) : 1f + 0.1f * (float) (r.nextDouble() - 0.5);
                     buf.putFloat(v);
                     if (!buf.hasRemaining()) {
                         buf.flip();
@@ -97,10 +108,11 @@ public final class LlamaCheckpointGenerator {
             buf.flip();
             while (buf.hasRemaining()) ch.write(buf);
         }
-        String config = "{\"architectures\":[\"LlamaForCausalLM\"],\"model_type\":\"llama\",\"hidden_size\":" + s.hidden()
+        String config = "{\"architectures\":[\"" + (s.qwen2() ? "Qwen2" : "Llama") + "ForCausalLM\"],\"model_type\":\""
+                + (s.qwen2() ? "qwen2" : "llama") + "\",\"hidden_size\":" + s.hidden()
                 + ",\"intermediate_size\":" + s.intermediate() + ",\"num_hidden_layers\":" + s.layers() + ",\"num_attention_heads\":" + s.heads()
                 + ",\"num_key_value_heads\":" + s.kvHeads() + ",\"vocab_size\":" + s.vocab() + ",\"rms_norm_eps\":1e-5,"
-                + "\"max_position_embeddings\":2048,\"rope_theta\":10000.0,\"hidden_act\":\"silu\",\"tie_word_embeddings\":false,"
+                + "\"max_position_embeddings\":2048,\"rope_theta\":10000.0,\"hidden_act\":\"silu\",\"tie_word_embeddings\":" + s.qwen2() + ","
                 + "\"torch_dtype\":\"float32\"}";
         Files.writeString(dir.resolve("config.json"), config);
         return Files.size(file);

@@ -67,7 +67,7 @@ public final class AwqQuantizer {
     public static Result quantize(Model model, CalibrationSource calibration, AwqOptions o, BlockwiseCalibration.Mode mode, Progress progress) {
         Model m = ArchitectureBuilders.ensureGraph(model);
         Set<String> selected = new HashSet<>();
-        for (LinearWeights.Target t : LinearWeights.select(m, o.ignore())) selected.add(t.weight());
+        for (LinearWeights.Target t : LinearWeights.select(m, LinearWeights.withHead(o.ignore()))) selected.add(t.weight());
         Map<String, List<LinearLayers.Linear>> groups = new LinkedHashMap<>();
         List<LinearLayers.Linear> observed = new ArrayList<>();
         Set<String> seen = new HashSet<>();

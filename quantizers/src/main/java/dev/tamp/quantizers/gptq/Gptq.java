@@ -92,16 +92,33 @@ public final class Gptq {
      */
     public static Result quantize(float[] w, int n, int k, double[] gram, int bits, boolean symmetric, int groupSize,
                                   boolean actOrder, double dampening, int blockSize) {
+        return quantize(w, n, k, prepare(gram, k, actOrder, dampening), bits, symmetric, groupSize, blockSize);
+    }
+
+    /**
+     * What GPTQ needs from one input's Hessian, independent of the weight it multiplies: the sweep order and the upper
+     * factor of the (damped) inverse. Layers sharing an input (q/k/v, gate/up) share one — the factorisation is the
+     * O(k³) part, so computing it once per input saves most of a block's time at LLM sizes.
+     */
+    public record Hessian(int k, boolean actOrder, int[] perm, HessianInverse.Result inverse) {}
+
+    public static Hessian prepare(double[] gram, int k, boolean actOrder, double dampening) {
+        if (gram.length != (long) k * k) throw new IllegalArgumentException("Gram matrix is not " + k + "x" + k);
+        int[] perm = actOrder ? descendingDiagonal(gram, k) : identity(k);
+        return new Hessian(k, actOrder, perm, HessianInverse.prepare(permuted(gram, k, perm), k, dampening, MAX_DAMPENING));
+    }
+
+    public static Result quantize(float[] w, int n, int k, Hessian h, int bits, boolean symmetric, int groupSize, int blockSize) {
         IntGrid grid = new IntGrid(bits, symmetric);
         if (n <= 0 || k <= 0 || w.length != (long) n * k) throw new IllegalArgumentException("weights are not " + n + "x" + k);
-        if (gram.length != (long) k * k) throw new IllegalArgumentException("Gram matrix is not " + k + "x" + k);
+        if (h.k() != k) throw new IllegalArgumentException("Hessian is " + h.k() + "x" + h.k() + ", weights have " + k + " columns");
         if (blockSize <= 0) throw new IllegalArgumentException("block size must be positive, got " + blockSize);
         for (int i = 0; i < w.length; i++) {
             if (!Float.isFinite(w[i])) throw new BadInputException("row " + i / k + ": non-finite value " + w[i] + " at index " + i % k);
         }
         int g = groupSize <= 0 || groupSize > k ? k : groupSize;
-        int[] perm = actOrder ? descendingDiagonal(gram, k) : identity(k);
-        HessianInverse.Result hinv = HessianInverse.prepare(permuted(gram, k, perm), k, dampening, MAX_DAMPENING);
+        int[] perm = h.perm();
+        HessianInverse.Result hinv = h.inverse();
         int[] dead = new int[hinv.deadColumns().length];
         for (int i = 0; i < dead.length; i++) dead[i] = perm[hinv.deadColumns()[i]];
         Arrays.sort(dead);
@@ -111,7 +128,7 @@ public final class Gptq {
             IntGroupedWeight rtn = IntGroupCodec.quantize(Tensor.ofFloats(live, n, k), 1, bits, symmetric, g);
             return new Result(rtn, IntGroupCodec.dequantize(rtn), dead, hinv.dampening(), true);
         }
-        return new Sweep(live, n, k, g, grid, perm, actOrder, hinv.upper(), blockSize).run(dead, hinv.dampening());
+        return new Sweep(live, n, k, g, grid, perm, h.actOrder(), hinv.upper(), blockSize).run(dead, hinv.dampening());
     }
 
     /** The GPTQ column sweep over permuted columns; outputs in the original column order. */

@@ -45,7 +45,7 @@ public final class GptqQuantizer {
                                        Progress progress) {
         Model m = ArchitectureBuilders.ensureGraph(model);
         Set<String> selected = new HashSet<>();
-        for (LinearWeights.Target t : LinearWeights.select(m, o.ignore())) selected.add(t.weight());
+        for (LinearWeights.Target t : LinearWeights.select(m, LinearWeights.withHead(o.ignore()))) selected.add(t.weight());
         List<LinearLayers.Linear> layers = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (LinearLayers.Linear l : LinearLayers.of(m)) {
@@ -63,12 +63,14 @@ public final class GptqQuantizer {
         progress.begin("gptq", layers.size());
         BlockwiseCalibration.run(m, calibration, layers, true, 0, o.propagate() == GptqOptions.Propagation.COMPRESSED, mode, (block, stats) -> {
             Map<String, EncodedTensor> effective = new LinkedHashMap<>();
+            Map<String, Gptq.Hessian> hessians = new java.util.HashMap<>(); // one factorisation per shared input
             for (LinearLayers.Linear l : blocks.get(block)) {
                 ChannelStats cs = stats.byInput().get(l.input());
                 if (cs == null || cs.rows == 0) {
                     throw new BadInputException(m.source() + ": the calibration set never reached the linear input " + l.input());
                 }
-                QuantReport.Row row = quantizeLayer(m, l, cs, o, effective, shipped);
+                Gptq.Hessian h = hessians.computeIfAbsent(l.input(), in -> Gptq.prepare(cs.gram, cs.k, o.actOrder(), o.dampening()));
+                QuantReport.Row row = quantizeLayer(m, l, cs, h, o, effective, shipped);
                 rows.add(row);
                 progress.update(++done[0], l.name() + " " + row.detail());
             }
@@ -78,14 +80,14 @@ public final class GptqQuantizer {
         return new QuantReport(m.withWeights(shipped), "gptq", rows);
     }
 
-    private static QuantReport.Row quantizeLayer(Model m, LinearLayers.Linear l, ChannelStats cs, GptqOptions o,
+    private static QuantReport.Row quantizeLayer(Model m, LinearLayers.Linear l, ChannelStats cs, Gptq.Hessian h, GptqOptions o,
                                                  Map<String, EncodedTensor> effective, Map<String, EncodedTensor> shipped) {
         DenseWeight orig = (DenseWeight) m.weights().get(l.weight());
         int n = l.outFeatures(), k = l.inFeatures();
         float[] rows = LinearWeightRewriter.rowsOf(orig, l.kAxis());
         Gptq.Result r;
         try {
-            r = Gptq.quantize(rows, n, k, cs.gram, o.bits(), o.symmetric(), o.groupSize(), o.actOrder(), o.dampening(), o.blockSize());
+            r = Gptq.quantize(rows, n, k, h, o.bits(), o.symmetric(), o.groupSize(), o.blockSize());
         } catch (IllegalArgumentException e) {
             throw new BadInputException(m.source() + ": weight " + l.weight() + ": " + e.getMessage(), e);
         }

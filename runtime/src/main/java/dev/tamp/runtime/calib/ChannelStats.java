@@ -1,5 +1,6 @@
 package dev.tamp.runtime.calib;
 
+import dev.tamp.runtime.kernels.OpenBlas;
 import dev.tamp.runtime.kernels.Parallel;
 import dev.tamp.runtime.kernels.VectorGemm;
 
@@ -57,7 +58,9 @@ public final class ChannelStats {
                 sumSq[j] += (double) v * v;
             }
         }
-        if (gram != null) {
+        if (gram != null && OpenBlas.available()) {
+            OpenBlas.addGram(sel, kept, k, gram, parallel);
+        } else if (gram != null) {
             // XᵀX of this batch with the FP32 kernel (Xᵀ as [K][rows] in both operands), accumulated in float64.
             float[] xt = new float[k * kept];
             for (int r = 0; r < kept; r++) for (int j = 0; j < k; j++) xt[j * kept + r] = sel[r * k + j];

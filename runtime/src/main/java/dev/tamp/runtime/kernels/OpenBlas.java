@@ -51,4 +51,31 @@ public final class OpenBlas {
             System.arraycopy(c, 0, out, from * n, rows * n);
         });
     }
+
+    /**
+     * Adds XᵀX of x [rows][k] (row-major) to {@code gram} [k][k] in float64: SYRK on the upper triangle (half a GEMM's
+     * work), the token rows split across the pool (each thread's partial product summed in float64), then mirrored.
+     * Deterministic for a fixed thread count.
+     */
+    public static void addGram(float[] x, int rows, int k, double[] gram, Parallel par) {
+        int parts = Math.max(1, Math.min(par.threads(), rows / 256));
+        float[][] partial = new float[parts][];
+        par.forRange(parts, 1, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int r0 = (int) ((long) rows * p / parts), r1 = (int) ((long) rows * (p + 1) / parts);
+                float[] a = r0 == 0 && r1 == rows ? x : java.util.Arrays.copyOfRange(x, r0 * k, r1 * k);
+                float[] c = new float[k * k];
+                org.bytedeco.openblas.global.openblas.cblas_ssyrk(101 /* RowMajor */, 121 /* Upper */, 112 /* Trans */,
+                        k, r1 - r0, 1f, a, k, 0f, c, k);
+                partial[p] = c;
+            }
+        });
+        for (float[] c : partial) {
+            for (int i = 0; i < k; i++) {
+                int row = i * k;
+                for (int j = i; j < k; j++) gram[row + j] += c[row + j];
+            }
+        }
+        for (int i = 0; i < k; i++) for (int j = i + 1; j < k; j++) gram[j * k + i] = gram[i * k + j];
+    }
 }

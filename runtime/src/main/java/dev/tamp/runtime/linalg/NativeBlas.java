@@ -26,7 +26,10 @@ final class NativeBlas {
         try {
             // Touching the class runs JavaCPP's loader; openblas_full carries the thread control.
             org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas.class);
-            int threads = Integer.getInteger("tamp.linalg.threads", Runtime.getRuntime().availableProcessors());
+            // One thread, as the GEMM kernels set it (kernels/OpenBlas): the count is global to the library, and raising it
+            // here changed the rounding of every later forward GEMM in the process (a SparseGPT run's blocks disagreed
+            // with a fresh run's once its first factorisation had loaded this class). -Dtamp.linalg.threads overrides.
+            int threads = Integer.getInteger("tamp.linalg.threads", 1);
             org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads(Math.max(1, threads));
             return null;
         } catch (Throwable t) { // UnsatisfiedLinkError, ExceptionInInitializerError, NoClassDefFoundError
