@@ -197,6 +197,7 @@ public final class BlockwiseCalibration {
         for (Map<String, Value> s : states) for (Value v : s.values()) stateBytes += (long) v.size() * (v.isFloat() ? 4 : 8);
         long weights = 0, gram = 0;
         for (BlockGraph.Segment seg : g.segments()) {
+            if (seg.block() > blocks.lastKey()) break; // never run
             long w = 0;
             for (EncodedTensor t : seg.model().weights().values()) w += 4 * t.numel();
             weights = Math.max(weights, w);
