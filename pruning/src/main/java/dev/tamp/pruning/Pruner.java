@@ -6,7 +6,6 @@ import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.encoding.Sparse24Weight;
 import dev.tamp.core.error.BadInputException;
-import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.core.tensor.Tensor;
@@ -21,12 +20,10 @@ import dev.tamp.runtime.calib.BlockwiseCalibration;
 import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -56,18 +53,7 @@ public final class Pruner {
         Model m = ArchitectureBuilders.ensureGraph(model);
         List<String> ignore = new ArrayList<>(PruneOptions.DEFAULT_IGNORE);
         ignore.addAll(o.ignore());
-        Set<String> selected = new HashSet<>();
-        for (LinearWeights.Target t : LinearWeights.select(m, ignore)) selected.add(t.weight());
-        List<LinearLayers.Linear> layers = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        for (LinearLayers.Linear l : LinearLayers.of(m)) {
-            if (!selected.contains(l.weight()) || !seen.add(l.weight())) continue;
-            EncodedTensor w = m.weights().get(l.weight());
-            if (!(w instanceof DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) {
-                throw new UnsupportedModelException("weight " + l.weight() + " is " + w.describe() + "; pruning needs a float weight");
-            }
-            layers.add(l);
-        }
+        List<LinearLayers.Linear> layers = LinearWeights.floatLinears(m, ignore, "pruning");
         TreeMap<Integer, List<LinearLayers.Linear>> blocks = BlockwiseCalibration.byBlock(layers);
         Map<String, EncodedTensor> shipped = new LinkedHashMap<>(m.weights());
         List<PruneReport.Row> rows = new ArrayList<>();

@@ -44,6 +44,26 @@ public final class LinearWeights {
         return all;
     }
 
+    /**
+     * The linear layers of {@code m} (which has its graph) a calibrated method rewrites: selected as {@link #select}
+     * does, one per weight, in graph order; a weight that is not float fails naming the method.
+     */
+    public static List<dev.tamp.runtime.calib.LinearLayers.Linear> floatLinears(Model m, List<String> ignore, String method) {
+        Set<String> selected = new HashSet<>();
+        for (Target t : select(m, ignore)) selected.add(t.weight());
+        List<dev.tamp.runtime.calib.LinearLayers.Linear> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (dev.tamp.runtime.calib.LinearLayers.Linear l : dev.tamp.runtime.calib.LinearLayers.of(m)) {
+            if (!selected.contains(l.weight()) || !seen.add(l.weight())) continue;
+            dev.tamp.core.encoding.EncodedTensor w = m.weights().get(l.weight());
+            if (!(w instanceof dev.tamp.core.encoding.DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) {
+                throw new UnsupportedModelException("weight " + l.weight() + " is " + w.describe() + "; " + method + " needs a float weight");
+            }
+            out.add(l);
+        }
+        return out;
+    }
+
     public static List<Target> select(Model model, List<String> ignore) {
         List<Pattern> patterns = new ArrayList<>();
         for (String p : ignore) patterns.add(compile(p));

@@ -4,7 +4,6 @@ import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.error.BadInputException;
-import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.ir.Node;
 import dev.tamp.core.progress.Progress;
@@ -22,12 +21,10 @@ import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
 import dev.tamp.runtime.calib.TransformerBlocks;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -66,20 +63,9 @@ public final class AwqQuantizer {
     /** @param mode how the calibration set reaches each block (same result either way; SEQUENTIAL is L block passes) */
     public static Result quantize(Model model, CalibrationSource calibration, AwqOptions o, BlockwiseCalibration.Mode mode, Progress progress) {
         Model m = ArchitectureBuilders.ensureGraph(model);
-        Set<String> selected = new HashSet<>();
-        for (LinearWeights.Target t : LinearWeights.select(m, LinearWeights.withHead(o.ignore()))) selected.add(t.weight());
+        List<LinearLayers.Linear> observed = LinearWeights.floatLinears(m, LinearWeights.withHead(o.ignore()), "awq");
         Map<String, List<LinearLayers.Linear>> groups = new LinkedHashMap<>();
-        List<LinearLayers.Linear> observed = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        for (LinearLayers.Linear l : LinearLayers.of(m)) {
-            if (!selected.contains(l.weight()) || !seen.add(l.weight())) continue;
-            EncodedTensor w = m.weights().get(l.weight());
-            if (!(w instanceof DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) {
-                throw new UnsupportedModelException("weight " + l.weight() + " is " + w.describe() + "; awq needs a float weight");
-            }
-            groups.computeIfAbsent(l.input(), k -> new ArrayList<>()).add(l);
-            observed.add(l);
-        }
+        for (LinearLayers.Linear l : observed) groups.computeIfAbsent(l.input(), k -> new ArrayList<>()).add(l);
         TreeMap<Integer, List<String>> blocks = new TreeMap<>();
         for (Map.Entry<String, List<LinearLayers.Linear>> e : groups.entrySet()) {
             LinearLayers.Linear first = e.getValue().get(0);

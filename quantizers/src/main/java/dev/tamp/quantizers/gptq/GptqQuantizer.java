@@ -4,7 +4,6 @@ import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.error.BadInputException;
-import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.quantizers.FakeQuant;
@@ -19,12 +18,10 @@ import dev.tamp.runtime.calib.CalibrationSource;
 import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -44,18 +41,7 @@ public final class GptqQuantizer {
     public static QuantReport quantize(Model model, CalibrationSource calibration, GptqOptions o, BlockwiseCalibration.Mode mode,
                                        Progress progress) {
         Model m = ArchitectureBuilders.ensureGraph(model);
-        Set<String> selected = new HashSet<>();
-        for (LinearWeights.Target t : LinearWeights.select(m, LinearWeights.withHead(o.ignore()))) selected.add(t.weight());
-        List<LinearLayers.Linear> layers = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        for (LinearLayers.Linear l : LinearLayers.of(m)) {
-            if (!selected.contains(l.weight()) || !seen.add(l.weight())) continue;
-            EncodedTensor w = m.weights().get(l.weight());
-            if (!(w instanceof DenseWeight d) || !d.tensor().dtype().isFloatingPoint()) {
-                throw new UnsupportedModelException("weight " + l.weight() + " is " + w.describe() + "; gptq needs a float weight");
-            }
-            layers.add(l);
-        }
+        List<LinearLayers.Linear> layers = LinearWeights.floatLinears(m, LinearWeights.withHead(o.ignore()), "gptq");
         TreeMap<Integer, List<LinearLayers.Linear>> blocks = BlockwiseCalibration.byBlock(layers);
         Map<String, EncodedTensor> shipped = new LinkedHashMap<>(m.weights());
         List<QuantReport.Row> rows = new ArrayList<>();
