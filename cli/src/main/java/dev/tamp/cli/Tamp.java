@@ -45,7 +45,7 @@ public final class Tamp implements Runnable {
 
     @Option(names = "--max-memory", scope = ScopeType.INHERIT, paramLabel = "SIZE",
             description = "The Java heap for this run, e.g. 8g or 12000m (read by the tamp launcher, which starts the JVM with it; "
-                    + "default: 75% of the machine's memory).")
+                    + "default: 75%% of the machine's memory).")
     public void setMaxMemory(String size) {
         if (!size.matches("(?i)[0-9]+[kmgt]?")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-memory must be a size like 8g or 12000m, not " + size);
