@@ -160,7 +160,7 @@ public final class BlockwiseCalibration {
         boolean estimated = false;
         for (BlockGraph.Segment seg : g.segments()) {
             if (!estimated && seg.block() != BlockGraph.PREFIX) {
-                estimate(g, blocks, states, withGram, progress);
+                estimate(g, blocks, states, batches, withGram, progress);
                 estimated = true;
             }
             if (seg.block() > lastNeeded) break; // nothing after this reads the statistics: skip the head and its logits
@@ -192,15 +192,16 @@ public final class BlockwiseCalibration {
      * kernels hold them (F32 for float checkpoints) and that block's Gram matrices. Warns when that is near the heap.
      */
     private static void estimate(BlockGraph g, TreeMap<Integer, List<LinearLayers.Linear>> blocks, List<Map<String, Value>> states,
-                                 boolean withGram, Progress progress) {
+                                 List<CalibrationSource.Batch> batches, boolean withGram, Progress progress) {
         long stateBytes = 0;
         for (Map<String, Value> s : states) for (Value v : s.values()) stateBytes += (long) v.size() * (v.isFloat() ? 4 : 8);
-        long weights = 0, gram = 0;
+        long weights = 0, gram = 0, widest = 0;
         for (BlockGraph.Segment seg : g.segments()) {
             if (seg.block() > blocks.lastKey()) break; // never run
             long w = 0;
             for (EncodedTensor t : seg.model().weights().values()) w += 4 * t.numel();
             weights = Math.max(weights, w);
+            for (LinearLayers.Linear l : LinearLayers.of(seg.model())) widest = Math.max(widest, l.outFeatures());
             long gb = 0;
             Set<String> inputs = new HashSet<>();
             for (LinearLayers.Linear l : blocks.getOrDefault(seg.block(), List.of())) {
@@ -208,14 +209,26 @@ public final class BlockwiseCalibration {
             }
             gram = Math.max(gram, gb);
         }
-        long total = 2 * stateBytes + weights + gram, heap = Runtime.getRuntime().maxMemory();
+        // one batch in flight: a few live copies of its widest activation (FFN up, or the head's logits), and
+        // attention scores when the config says the head count
+        long rows = 0, seqSq = 0;
+        for (CalibrationSource.Batch b : batches) {
+            rows = Math.max(rows, (long) b.rows() * b.length());
+            seqSq = Math.max(seqSq, (long) b.rows() * b.length() * b.length());
+        }
+        Object heads = g.segments().get(0).model().config().get("num_attention_heads");
+        long attention = heads instanceof Number h ? 3L * 4 * h.longValue() * seqSq : 0;
+        long batch = 4L * 4 * rows * widest + attention;
+        long total = 2 * stateBytes + weights + gram + batch, heap = Runtime.getRuntime().maxMemory();
         String line = String.format(java.util.Locale.ROOT,
                 "block by block: %d blocks × %d batches; hidden states %.2f GB, largest block %.2f GB as the kernels hold it, "
-                        + "its Gram matrices %.2f GB: about %.1f GB at the peak besides the output, of a %.1f GB heap",
-                blocks.size(), states.size(), stateBytes / 1e9, weights / 1e9, gram / 1e9, total / 1e9, heap / 1e9);
+                        + "its Gram matrices %.2f GB, one batch's activations %.2f GB: about %.1f GB at the peak besides the "
+                        + "output, of a %.1f GB heap",
+                blocks.size(), states.size(), stateBytes / 1e9, weights / 1e9, gram / 1e9, batch / 1e9, total / 1e9, heap / 1e9);
         progress.info(line);
         if (total > 0.8 * heap) {
-            progress.info("WARNING: that is near the heap; if it runs out, raise --max-memory or use fewer --samples / a shorter --seq-len");
+            progress.info("WARNING: that is near the heap; if it runs out, raise --max-memory or use a smaller --batch-size, fewer "
+                    + "--samples or a shorter --seq-len");
         }
     }
 
