@@ -42,7 +42,7 @@ public final class IntGroupCodec {
         byte[] codes = new byte[Math.multiplyExact(n, rowBytes)];
         float[] scales = new float[n * groups];
         byte[] zeros = symmetric ? null : new byte[n * groups];
-        int qmax = symmetric ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+        IntGrid grid = new IntGrid(bits, symmetric);
         RowTiles.forEach(rows, (r, x, off) -> {
             for (int gi = 0; gi < groups; gi++) {
                 int from = off + gi * g, to = Math.min(off + k, from + g);
@@ -52,28 +52,15 @@ public final class IntGroupCodec {
                     lo = Math.min(lo, x[i]);
                     hi = Math.max(hi, x[i]);
                 }
-                float scale;
-                int zero = 0;
-                if (symmetric) {
-                    scale = (float) (Math.max(Math.max(-lo, hi), 1e-5) / qmax);
-                } else {
-                    lo = Math.min(lo, 0);
-                    hi = Math.max(hi, 0);
-                    scale = (float) (Math.max((double) hi - lo, 1e-5) / qmax);
-                    zero = (int) Math.max(0, Math.min(qmax, -Math.rint(lo / (double) scale)));
-                    zeros[r * groups + gi] = (byte) zero;
-                }
+                float scale = grid.scale(lo, hi);
+                int zero = grid.zero(lo, scale);
+                if (!symmetric) zeros[r * groups + gi] = (byte) zero;
                 scales[r * groups + gi] = scale;
-                int lowest = symmetric ? -qmax : 0;
                 for (int i = from; i < to; i++) {
-                    int q = (int) Math.max(lowest, Math.min(qmax, Math.rint(x[i] / (double) scale) + zero));
+                    int stored = grid.stored(grid.code(x[i], scale, zero));
                     int col = i - off;
-                    if (bits == 8) {
-                        codes[r * rowBytes + col] = (byte) q;
-                    } else {
-                        int nib = (symmetric ? q + 8 : q) & 0xF;
-                        codes[r * rowBytes + (col >>> 1)] |= (byte) ((col & 1) == 0 ? nib : nib << 4);
-                    }
+                    if (bits == 8) codes[r * rowBytes + col] = (byte) stored;
+                    else codes[r * rowBytes + (col >>> 1)] |= (byte) ((col & 1) == 0 ? stored : stored << 4);
                 }
             }
         });

@@ -5,6 +5,7 @@ import dev.tamp.core.encoding.Layout;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
+import dev.tamp.formats.codec.IntGrid;
 import dev.tamp.formats.codec.IntGroupCodec;
 import dev.tamp.runtime.linalg.HessianInverse;
 import java.nio.ByteBuffer;

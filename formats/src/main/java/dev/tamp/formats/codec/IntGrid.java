@@ -1,19 +1,19 @@
-package dev.tamp.quantizers.gptq;
+package dev.tamp.formats.codec;
 
 /**
- * {@link dev.tamp.formats.codec.IntGroupCodec}'s round-to-nearest grid, taken apart so that GPTQ can code one
- * column at a time while the weights are still being updated: the scale and zero point of a group from its value
- * range, and the code of one value on that grid. Values arrive in float64 and are rounded to float first, so each
- * step is exactly what the codec computes for the float weight (rounding is monotone, so the float of a double
- * range is the range of the floats). The stored weight therefore decodes, through the codec, to the values GPTQ
+ * The round-to-nearest integer grid of {@link IntGroupCodec}, one step at a time: the scale and zero point of a group
+ * from its value range, and the code of one value on that grid. The codec quantizes whole groups with it; GPTQ codes
+ * one column at a time while its weights are still being updated. Values may arrive in float64 and are rounded to
+ * float first, so each step is exactly what the codec computes for the float weight (rounding is monotone, so the
+ * float of a double range is the range of the floats): what GPTQ stores decodes, through the codec, to the values it
  * fed its error back from.
  */
-final class IntGrid {
-    final int bits;
-    final boolean symmetric;
+public final class IntGrid {
+    public final int bits;
+    public final boolean symmetric;
     private final int qmax, lowest;
 
-    IntGrid(int bits, boolean symmetric) {
+    public IntGrid(int bits, boolean symmetric) {
         if (bits != 4 && bits != 8) throw new IllegalArgumentException("only 4- and 8-bit groups are supported, not " + bits);
         this.bits = bits;
         this.symmetric = symmetric;
@@ -22,7 +22,7 @@ final class IntGrid {
     }
 
     /** Δ of a group whose values span [lo, hi]: absmax over 2^(b−1)−1, or the range widened to 0 over 2^b−1. */
-    float scale(double lo, double hi) {
+    public float scale(double lo, double hi) {
         float l = (float) lo, h = (float) hi;
         if (symmetric) return (float) (Math.max(Math.max(-l, h), 1e-5) / qmax);
         l = Math.min(l, 0);
@@ -31,24 +31,24 @@ final class IntGrid {
     }
 
     /** The integer zero point of an asymmetric group (0 for a symmetric one). */
-    int zero(double lo, float scale) {
+    public int zero(double lo, float scale) {
         if (symmetric) return 0;
         float l = Math.min((float) lo, 0);
         return (int) Math.max(0, Math.min(qmax, -Math.rint(l / (double) scale)));
     }
 
     /** The code of v: RNE(v/Δ) + zero, clamped to the grid. */
-    int code(double v, float scale, int zero) {
+    public int code(double v, float scale, int zero) {
         return (int) Math.max(lowest, Math.min(qmax, Math.rint((float) v / (double) scale) + zero));
     }
 
     /** The value a code decodes to, with the codec's float arithmetic. */
-    static float decode(int q, float scale, int zero) {
+    public static float decode(int q, float scale, int zero) {
         return (q - zero) * scale;
     }
 
     /** The code as stored: the byte itself at 8 bits, an unsigned nibble (symmetric ones offset by 8) at 4. */
-    int stored(int q) {
+    public int stored(int q) {
         return bits == 8 ? q & 0xFF : (symmetric ? q + 8 : q) & 0xF;
     }
 }
