@@ -155,11 +155,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     private Integer awq() {
         int bits = this.bits == null ? 4 : this.bits, group = this.group == null ? 128 : this.group;
         boolean symmetric = asym == null ? bits == 8 : !asym;
-        AwqOptions.Propagation prop = switch (propagate) {
-            case "fp" -> AwqOptions.Propagation.FP;
-            case "compressed" -> AwqOptions.Propagation.COMPRESSED;
-            default -> throw new BadInputException("--propagate must be fp or compressed, not " + propagate);
-        };
+        AwqOptions.Propagation prop = propagateCompressed() ? AwqOptions.Propagation.COMPRESSED : AwqOptions.Propagation.FP;
         AwqOptions o;
         try {
             o = new AwqOptions(bits, group, symmetric, grid, !noClip, prop, ignore.patterns);
@@ -168,8 +164,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
-        if (stats != null) throw new BadInputException("--stats: awq calibrates block by block on the model being quantized; use --data/--samples");
-        CalibrationSource source = CalibrationRunner.source(lm, Backends.of(rt.backend), calib.data, calib.samples, calib.seqLen, calib.seed, rt.batchSize, progress);
+        CalibrationSource source = blockwiseSource(lm, "awq", progress);
         AwqQuantizer.Result r = AwqQuantizer.quantize(lm.model, source, o, progress);
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("method", "awq");
@@ -178,11 +173,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         opts.put("symmetric", Boolean.toString(symmetric));
         opts.put("grid", Integer.toString(grid));
         opts.put("clip", Boolean.toString(!noClip));
-        opts.put("propagate", propagate);
-        opts.put("samples", Integer.toString(calib.samples));
-        opts.put("seq_len", Integer.toString(calib.seqLen));
-        opts.put("seed", Long.toString(calib.seed));
-        opts.put("ignore", String.join(",", ignore.patterns));
+        putBlockwiseCalibration(opts);
         TpkModelWriter.write(r.report().model().withStep(Provenance.step("quantize", opts)), output);
         OutputCheck.Outcome checked = check.after(lm, model, output, progress, spec.commandLine().getErr());
         QuantReportPrinter.print(r.report(), output.toString(), json, spec.commandLine().getOut(), checked);
@@ -193,11 +184,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         int bits = this.bits == null ? 4 : this.bits, group = this.group == null ? 128 : this.group;
         // zero points at 4 bits, as rtn and awq: stories260k W4 g32 KL 1.32 asymmetric vs 1.83 symmetric
         boolean symmetric = asym == null ? bits == 8 : !asym;
-        GptqOptions.Propagation prop = switch (propagate) {
-            case "fp" -> GptqOptions.Propagation.FP;
-            case "compressed" -> GptqOptions.Propagation.COMPRESSED;
-            default -> throw new BadInputException("--propagate must be fp or compressed, not " + propagate);
-        };
+        GptqOptions.Propagation prop = propagateCompressed() ? GptqOptions.Propagation.COMPRESSED : GptqOptions.Propagation.FP;
         GptqOptions o;
         try {
             o = new GptqOptions(bits, group, symmetric, actOrder, dampening, 128, prop, ignore.patterns);
@@ -206,8 +193,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
-        if (stats != null) throw new BadInputException("--stats: gptq calibrates block by block on the model being quantized; use --data/--samples");
-        CalibrationSource source = CalibrationRunner.source(lm, Backends.of(rt.backend), calib.data, calib.samples, calib.seqLen, calib.seed, rt.batchSize, progress);
+        CalibrationSource source = blockwiseSource(lm, "gptq", progress);
         QuantReport r = GptqQuantizer.quantize(lm.model, source, o, progress);
         Map<String, String> opts = new LinkedHashMap<>();
         opts.put("method", "gptq");
@@ -216,15 +202,37 @@ public final class QuantizeCommand implements Callable<Integer> {
         opts.put("symmetric", Boolean.toString(symmetric));
         opts.put("act_order", Boolean.toString(actOrder));
         opts.put("dampening", Double.toString(dampening));
+        putBlockwiseCalibration(opts);
+        TpkModelWriter.write(r.model().withStep(Provenance.step("quantize", opts)), output);
+        OutputCheck.Outcome checked = check.after(lm, model, output, progress, spec.commandLine().getErr());
+        QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut(), checked);
+        return 0;
+    }
+
+    /** --propagate for the block-wise methods (awq, gptq): true for compressed, false for fp. */
+    private boolean propagateCompressed() {
+        return switch (propagate) {
+            case "fp" -> false;
+            case "compressed" -> true;
+            default -> throw new BadInputException("--propagate must be fp or compressed, not " + propagate);
+        };
+    }
+
+    /** The calibration set a block-wise method runs block by block (it cannot take precomputed --stats). */
+    private CalibrationSource blockwiseSource(LoadedModel lm, String method, StderrProgress progress) {
+        if (stats != null) {
+            throw new BadInputException("--stats: " + method + " calibrates block by block on the model being quantized; use --data/--samples");
+        }
+        return CalibrationRunner.source(lm, Backends.of(rt.backend), calib.data, calib.samples, calib.seqLen, calib.seed, rt.batchSize, progress);
+    }
+
+    /** Provenance of a block-wise method's calibration: propagation, the sample, the ignored layers. */
+    private void putBlockwiseCalibration(Map<String, String> opts) {
         opts.put("propagate", propagate);
         opts.put("samples", Integer.toString(calib.samples));
         opts.put("seq_len", Integer.toString(calib.seqLen));
         opts.put("seed", Long.toString(calib.seed));
         opts.put("ignore", String.join(",", ignore.patterns));
-        TpkModelWriter.write(r.model().withStep(Provenance.step("quantize", opts)), output);
-        OutputCheck.Outcome checked = check.after(lm, model, output, progress, spec.commandLine().getErr());
-        QuantReportPrinter.print(r, output.toString(), json, spec.commandLine().getOut(), checked);
-        return 0;
     }
 
     private Integer smoothQuant() {

@@ -113,13 +113,6 @@ public final class CalibrationSource {
         return new LinkedHashMap<>(info);
     }
 
-    /** Tokens in all batches (real tokens only), for memory estimates. */
-    public long tokens() {
-        long t = 0;
-        for (Batch b : batches) t += (long) b.rows * b.length;
-        return t;
-    }
-
     /**
      * Runs the whole model over every batch once, observing the linear layers {@code which} accepts.
      *
