@@ -1,0 +1,126 @@
+// tamp's llama.cpp oracle: a small command-line front end over the prebuilt libllama / libggml-base of the npm
+// package @node-llama-cpp/linux-x64, so tests can ask llama.cpp itself what a GGUF file means.
+//
+//   oracle logits   MODEL.gguf OUT.f32 TOKEN...      next-token logits at every position, [tokens][vocab] float32
+//   oracle dequant  MODEL.gguf OUT.f32 TENSOR        one tensor decoded by ggml's own to_float, float32
+//   oracle quantize IN.gguf OUT.gguf FTYPE [pure]    llama_model_quantize (FTYPE: llama_ftype number)
+//
+// Prints one line "error: ..." and exits 1 on failure; llama.cpp's own log goes to stderr only with ORACLE_VERBOSE.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "llama.h"
+#include "ggml.h"
+#include "ggml-backend.h"
+#include "gguf.h"
+
+static void quiet_log(enum ggml_log_level level, const char *text, void *user) {
+    (void) user;
+    if (getenv("ORACLE_VERBOSE") || level == GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
+}
+
+static int fail(const char *what, const char *detail) {
+    fprintf(stderr, "error: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    return 1;
+}
+
+static int write_floats(const char *path, const float *v, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return fail("cannot write", path);
+    size_t w = fwrite(v, sizeof(float), n, f);
+    if (fclose(f) != 0 || w != n) return fail("short write", path);
+    return 0;
+}
+
+static void load_backends(const char *self) {
+    // the CPU backends are separate libraries chosen at run time (one per ISA level); they live beside this binary
+    char dir[4096];
+    strncpy(dir, self, sizeof dir - 1);
+    dir[sizeof dir - 1] = 0;
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0; else strcpy(dir, ".");
+    ggml_backend_load_all_from_path(dir);
+}
+
+static int logits(const char *model_path, const char *out, int n, char **tokens) {
+    struct llama_model_params mp = llama_model_default_params();
+    struct llama_model *model = llama_model_load_from_file(model_path, mp);
+    if (!model) return fail("llama.cpp cannot load", model_path);
+    const struct llama_vocab *vocab = llama_model_get_vocab(model);
+    int n_vocab = llama_vocab_n_tokens(vocab);
+    struct llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = n < 16 ? 16 : n;
+    cp.n_batch = cp.n_ctx;
+    cp.n_ubatch = cp.n_ctx;
+    const char *threads = getenv("ORACLE_THREADS");
+    cp.n_threads = cp.n_threads_batch = threads ? atoi(threads) : 1;
+    struct llama_context *ctx = llama_init_from_model(model, cp);
+    if (!ctx) return fail("llama.cpp cannot make a context for", model_path);
+    struct llama_batch batch = llama_batch_init(n, 0, 1);
+    for (int i = 0; i < n; i++) {
+        batch.token[i] = atoi(tokens[i]);
+        if (batch.token[i] < 0 || batch.token[i] >= n_vocab) return fail("token id outside the vocabulary", tokens[i]);
+        batch.pos[i] = i;
+        batch.n_seq_id[i] = 1;
+        batch.seq_id[i][0] = 0;
+        batch.logits[i] = 1;
+    }
+    batch.n_tokens = n;
+    if (llama_decode(ctx, batch) != 0) return fail("llama_decode failed on", model_path);
+    float *all = malloc(sizeof(float) * (size_t) n * n_vocab);
+    for (int i = 0; i < n; i++) memcpy(all + (size_t) i * n_vocab, llama_get_logits_ith(ctx, i), sizeof(float) * n_vocab);
+    int rc = write_floats(out, all, (size_t) n * n_vocab);
+    printf("vocab %d tokens %d\n", n_vocab, n);
+    free(all);
+    llama_batch_free(batch);
+    llama_free(ctx);
+    llama_model_free(model);
+    return rc;
+}
+
+static int dequant(const char *model_path, const char *out, const char *name) {
+    struct gguf_init_params gp = {true, NULL};
+    struct gguf_context *g = gguf_init_from_file(model_path, gp);
+    if (!g) return fail("ggml cannot read", model_path);
+    int64_t id = gguf_find_tensor(g, name);
+    if (id < 0) return fail("no such tensor", name);
+    enum ggml_type type = gguf_get_tensor_type(g, id);
+    size_t bytes = gguf_get_tensor_size(g, id);
+    const struct ggml_type_traits *tt = ggml_get_type_traits(type);
+    if (!tt->to_float && type != GGML_TYPE_F32) return fail("no decoder for type", tt->type_name);
+    size_t n = bytes / tt->type_size * tt->blck_size;
+    void *raw = malloc(bytes);
+    FILE *f = fopen(model_path, "rb");
+    if (!f || fseek(f, (long) (gguf_get_data_offset(g) + gguf_get_tensor_offset(g, id)), SEEK_SET) != 0 || fread(raw, 1, bytes, f) != bytes) {
+        return fail("short read of tensor", name);
+    }
+    fclose(f);
+    float *v = malloc(sizeof(float) * n);
+    if (type == GGML_TYPE_F32) memcpy(v, raw, bytes); else tt->to_float(raw, v, (int64_t) n);
+    int rc = write_floats(out, v, n);
+    printf("type %s elements %zu\n", tt->type_name, n);
+    free(raw);
+    free(v);
+    gguf_free(g);
+    return rc;
+}
+
+static int quantize(const char *in, const char *out, int ftype, int pure) {
+    struct llama_model_quantize_params qp = llama_model_quantize_default_params();
+    qp.ftype = (enum llama_ftype) ftype;
+    qp.nthread = 1;
+    qp.pure = pure != 0;
+    if (llama_model_quantize(in, out, &qp) != 0) return fail("llama_model_quantize failed on", in);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    llama_log_set(quiet_log, NULL);
+    if (argc >= 4 && strcmp(argv[1], "dequant") == 0 && argc == 5) return dequant(argv[2], argv[3], argv[4]);
+    load_backends(argv[0]);
+    llama_backend_init();
+    if (argc >= 5 && strcmp(argv[1], "logits") == 0) return logits(argv[2], argv[3], argc - 4, argv + 4);
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "quantize") == 0) return quantize(argv[2], argv[3], atoi(argv[4]), argc == 6 && strcmp(argv[5], "pure") == 0);
+    fprintf(stderr, "usage: oracle logits MODEL OUT.f32 TOKEN... | dequant MODEL OUT.f32 TENSOR | quantize IN OUT FTYPE [pure]\n");
+    return 2;
+}
