@@ -54,6 +54,13 @@ static int logits(const char *model_path, const char *out, int n, char **tokens)
     cp.n_ubatch = cp.n_ctx;
     const char *threads = getenv("ORACLE_THREADS");
     cp.n_threads = cp.n_threads_batch = threads ? atoi(threads) : 1;
+    // By default llama.cpp keeps K and V in f16 and (AUTO) runs CPU flash attention, whose f16 rounding of Q·Kᵀ
+    // moves stories260k's F32 logits by up to 1e-2 (measured; 7e-6 without both). An oracle compares the weights'
+    // arithmetic, so: f32 cache, no flash attention. ORACLE_KV=f16 / ORACLE_FLASH_ATTN=-1 restore the defaults.
+    const char *kv = getenv("ORACLE_KV");
+    if (!kv || strcmp(kv, "f16") != 0) cp.type_k = cp.type_v = GGML_TYPE_F32;
+    const char *fa = getenv("ORACLE_FLASH_ATTN");
+    cp.flash_attn_type = fa ? (enum llama_flash_attn_type) atoi(fa) : LLAMA_FLASH_ATTN_TYPE_DISABLED;
     struct llama_context *ctx = llama_init_from_model(model, cp);
     if (!ctx) return fail("llama.cpp cannot make a context for", model_path);
     struct llama_batch batch = llama_batch_init(n, 0, 1);

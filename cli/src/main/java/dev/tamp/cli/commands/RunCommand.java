@@ -13,7 +13,10 @@ import dev.tamp.runtime.pipeline.Embedder;
 import dev.tamp.runtime.pipeline.Generator;
 import dev.tamp.runtime.pipeline.Pooling;
 import java.io.IOException;
+import dev.tamp.formats.AtomicFiles;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +38,8 @@ import picocli.CommandLine.Spec;
                 "Input: --text (repeatable) or --input FILE (one text per line)."},
         footer = {"", "Examples:", "  tamp run minilm --text \"The cat sat on the mat.\" --json",
                 "  tamp run bge --input sentences.txt --json > embeddings.json",
-                "  tamp run stories260k --max-new-tokens 40 --seed 7 --temperature 0.8"})
+                "  tamp run stories260k --max-new-tokens 40 --seed 7 --temperature 0.8",
+                "  tamp run model.gguf --tokens 1,450,22 --logits -o logits.f32   (float32 [3][vocab], little-endian)"})
 public final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "Model path or bundled name.")
     String model;
@@ -68,12 +72,73 @@ public final class RunCommand implements Callable<Integer> {
             description = "Run an MX anchor pack as another MX format, converted in memory at load time (Slice-and-Scale).")
     dev.tamp.core.encoding.MxFormat as;
 
-    @Option(names = "--json", description = "Print one JSON document ({\"embeddings\": ...} or {\"tokens\": ...}).")
+    @Option(names = "--logits", description = "Decoder: instead of generating, the next-token logits at every position of "
+            + "--tokens: a float32 little-endian file [tokens][vocab] with -o, {\"shape\": [tokens, vocab], \"logits\": ...} with --json, "
+            + "else the top 5 per position.")
+    boolean logits;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "With --logits: write them here (float32, atomically).")
+    Path output;
+
+    @Option(names = "--json", description = "Print one JSON document ({\"embeddings\": ...}, {\"tokens\": ...} or {\"logits\": ...}).")
     boolean json;
 
     @Mixin RuntimeOptions rt;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    private int printLogits(LoadedModel lm, Backend b, long[] tokens, PrintWriter out) {
+        float[][] rows;
+        try (Generator g = new Generator(lm.runnable(), b)) {
+            rows = g.logits(new long[][] {tokens}, ExecutionListener.NONE)[0];
+        }
+        int vocab = rows[0].length;
+        for (long t : tokens) {
+            if (t < 0 || t >= vocab) throw new BadInputException(model + ": token id " + t + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+        }
+        if (output != null) {
+            AtomicFiles.writeStream(output, os -> {
+                ByteBuffer buf = ByteBuffer.allocate(vocab * 4).order(ByteOrder.LITTLE_ENDIAN);
+                for (float[] row : rows) {
+                    buf.clear();
+                    buf.asFloatBuffer().put(row);
+                    os.write(buf.array());
+                }
+            });
+        }
+        if (json) {
+            ObjectNode o = Json.object();
+            o.putArray("shape").add(rows.length).add(vocab);
+            if (output != null) o.put("file", output.toString());
+            else {
+                ArrayNode all = o.putArray("logits");
+                for (float[] row : rows) {
+                    ArrayNode r = all.addArray();
+                    for (float v : row) r.add(v);
+                }
+            }
+            out.println(Json.pretty(o));
+        } else if (output != null) {
+            out.printf(Locale.ROOT, "logits [%d][%d] float32 -> %s%n", rows.length, vocab, output);
+        } else {
+            for (int t = 0; t < rows.length; t++) {
+                StringBuilder sb = new StringBuilder();
+                for (int id : topK(rows[t], 5)) sb.append(String.format(Locale.ROOT, "  %d:%.4f", id, rows[t][id]));
+                out.printf(Locale.ROOT, "after %d (position %d):%s%n", tokens[t], t, sb);
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static int[] topK(float[] x, int k) {
+        Integer[] ids = new Integer[x.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = i;
+        Arrays.sort(ids, (a, c) -> Float.compare(x[c], x[a]) != 0 ? Float.compare(x[c], x[a]) : Integer.compare(a, c));
+        int[] out = new int[Math.min(k, x.length)];
+        for (int i = 0; i < out.length; i++) out[i] = ids[i];
+        return out;
+    }
 
     @Override
     public Integer call() {
@@ -82,8 +147,13 @@ public final class RunCommand implements Callable<Integer> {
         if (as != null) lm = lm.with(dev.tamp.quantizers.mx.MxSlicer.slice(lm.model, as, progress).model());
         Backend b = Backends.of(rt.backend);
         PrintWriter out = spec.commandLine().getOut();
+        if ((logits || output != null) && !lm.isDecoder()) {
+            throw new BadInputException(model + ": --logits and -o are for decoders; this model is an encoder (its output is an embedding)");
+        }
+        if (output != null && !logits) throw new BadInputException("-o " + output + " needs --logits (generation prints token ids)");
         if (lm.isDecoder()) {
             long[] p = prompt == null || prompt.length == 0 ? new long[] {1} : prompt;
+            if (logits) return printLogits(lm, b, p, out);
             long[] seq;
             try (Generator g = new Generator(lm.runnable(), b)) {
                 seq = g.generate(p, newTokens, temperature, seed);
