@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Assumptions;
  * printed on stderr — unless {@code TAMP_REQUIRE_LLAMACPP=1} (CI sets it), where that is a failure.
  */
 public final class LlamaCppOracle {
-    private static Path bin;
+    private static Path binary;
     private static String unavailable;
 
     private final Path oracle;
@@ -32,14 +32,14 @@ public final class LlamaCppOracle {
 
     /** The oracle, or the calling test is skipped (failed under TAMP_REQUIRE_LLAMACPP=1) saying why. */
     public static synchronized LlamaCppOracle require() {
-        if (bin == null && unavailable == null) install();
+        if (binary == null && unavailable == null) install();
         if (unavailable != null) {
             String why = "llama.cpp oracle unavailable: " + unavailable;
             if ("1".equals(System.getenv("TAMP_REQUIRE_LLAMACPP"))) throw new AssertionError(why + " (TAMP_REQUIRE_LLAMACPP=1)");
             System.err.println("SKIPPED " + why);
             Assumptions.abort(why);
         }
-        return new LlamaCppOracle(bin.resolve("oracle"));
+        return new LlamaCppOracle(binary);
     }
 
     private static void install() {
@@ -56,7 +56,7 @@ public final class LlamaCppOracle {
         }
         Run r = exec(List.of("bash", script.toString()), 600);
         if (r.code != 0) unavailable = "install.sh exit " + r.code + ": " + lastLine(r.err);
-        else bin = Path.of(lastLine(r.out));
+        else binary = Path.of(lastLine(r.out));
     }
 
     /** Next-token logits at every position of {@code tokens}, [tokens][vocab], as llama.cpp computes them. */
