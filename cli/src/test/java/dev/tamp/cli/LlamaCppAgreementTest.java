@@ -111,6 +111,34 @@ class LlamaCppAgreementTest {
         System.err.println(String.join("\n", table));
     }
 
+    /**
+     * Each family tamp exports to GGUF, as a small generated HF checkpoint (random weights: only the arithmetic is
+     * compared), keeps its own GGUF architecture and runs in llama.cpp to the logits tamp computes from the HF
+     * checkpoint and from the file. Llama: Q/K rows permuted to llama.cpp's interleaved RoPE; Qwen2: q/k/v biases,
+     * rotate-half kept, head tied to the embeddings.
+     */
+    @Test
+    void familiesAgreeWithLlamaCpp() throws IOException {
+        List<String> table = new ArrayList<>();
+        table.add("llama.cpp agreement per family (F32 GGUF, 48 tokens):");
+        for (String family : List.of("llama", "qwen2")) {
+            Path hf = tmp.resolve(family + "-hf"), gguf = tmp.resolve(family + ".gguf");
+            dev.tamp.cli.bench.LlamaCheckpointGenerator.write(hf,
+                    new dev.tamp.cli.bench.LlamaCheckpointGenerator.Shape(128, 256, 2, 4, 2, 512, family.equals("qwen2")), 5);
+            ok(CliTest.tamp("export", hf.toString(), "--to", "gguf", "-o", gguf.toString()));
+            assertEquals(family, dev.tamp.formats.gguf.GgufReader.readHeader(gguf).metadata().get("general.architecture"));
+            Run inspect = CliTest.tamp("inspect", gguf.toString(), "--json");
+            ok(inspect);
+            assertEquals(family, Json.parse(inspect.out()).get("architecture").asText(), "a " + family + " GGUF stays " + family);
+            float[][] fromHf = tampLogits(hf), fromFile = tampLogits(gguf);
+            Agreement a = Agreement.of(fromFile, llama.logits(gguf, tokens)), roundTrip = Agreement.of(fromHf, fromFile);
+            table.add(String.format(Locale.ROOT, "  %-6s llama.cpp vs tamp on the file: %s | tamp HF vs tamp GGUF: %s", family, a, roundTrip));
+            assertTrue(a.meanKl() <= 1e-6 && a.maxAbs() < 1e-3, family + ": " + a);
+            assertTrue(roundTrip.maxAbs() < 1e-4, family + " HF vs GGUF in tamp: " + roundTrip);
+        }
+        System.err.println(String.join("\n", table));
+    }
+
     /** Next-token logits from `tamp run MODEL --tokens … --logits -o FILE`. */
     static float[][] tampLogits(Path model) throws IOException {
         Path out = Files.createTempFile(tmp, "logits", ".f32");

@@ -40,8 +40,8 @@ public final class HfConfig {
         if (t != null) return t.toString().toLowerCase(Locale.ROOT);
         Object a = config.get("architectures");
         if (a != null) {
-            String s = a.toString().toLowerCase(Locale.ROOT);
-            for (String fam : new String[] {"llama", "mistral", "qwen2", "bert"}) if (s.contains(fam)) return fam;
+            ModelFamily f = ModelFamily.ofHfClasses(a.toString());
+            if (f != null) return f.id;
         }
         return "unknown";
     }

@@ -10,6 +10,7 @@ import dev.tamp.core.encoding.MxWeight;
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.tensor.Half;
+import dev.tamp.formats.ModelFamily;
 import dev.tamp.formats.gguf.GgmlBlocks;
 import dev.tamp.formats.gguf.GgmlType;
 import dev.tamp.formats.gguf.GgufNames;
@@ -46,27 +47,32 @@ public final class GgufExport {
 
     public static Result write(Model model, Path out) {
         Map<String, Object> c = model.config();
-        String arch = String.valueOf(c.getOrDefault("model_type", model.architecture()));
-        if (!arch.equals("llama") && !model.architecture().equals("llama")) {
-            throw new UnsupportedModelException(model.source() + ": GGUF export supports Llama-family models; this one is " + arch);
+        ModelFamily family = ModelFamily.of(model.architecture());
+        if (family == null || !family.llamaGraph) family = ModelFamily.of(String.valueOf(c.get("model_type")));
+        if (family == null || !family.llamaGraph) {
+            throw new UnsupportedModelException(model.source() + ": GGUF export supports Llama-family models (llama, mistral, qwen2); this one is "
+                    + c.getOrDefault("model_type", model.architecture()));
         }
+        String arch = family.ggufArch;
         long hidden = num(c, "hidden_size"), heads = num(c, "num_attention_heads");
         long kvHeads = c.containsKey("num_key_value_heads") ? num(c, "num_key_value_heads") : heads;
-        boolean interleaved = Boolean.TRUE.equals(c.get("rope_interleaved"));
+        // Q/K rows go into llama.cpp's order for the family: permuted to interleaved pairs for Llama unless they
+        // already are (read from a GGUF), as they are for Qwen2, whose GGUF keeps rotate-half
+        boolean permute = family.ggufInterleavedRope && !Boolean.TRUE.equals(c.get("rope_interleaved"));
         Map<String, Object> meta = new LinkedHashMap<>();
-        meta.put("general.architecture", "llama");
+        meta.put("general.architecture", arch);
         meta.put("general.name", String.valueOf(c.getOrDefault("general.name", fileStem(model.source()))));
         meta.put("general.quantization_version", 2);
-        meta.put("llama.context_length", (int) num(c, "max_position_embeddings"));
-        meta.put("llama.embedding_length", (int) hidden);
-        meta.put("llama.block_count", (int) num(c, "num_hidden_layers"));
-        meta.put("llama.feed_forward_length", (int) num(c, "intermediate_size"));
-        meta.put("llama.rope.dimension_count", (int) (hidden / heads));
-        meta.put("llama.attention.head_count", (int) heads);
-        meta.put("llama.attention.head_count_kv", (int) kvHeads);
-        meta.put("llama.attention.layer_norm_rms_epsilon", ((Number) c.getOrDefault("rms_norm_eps", 1e-5)).floatValue());
-        meta.put("llama.rope.freq_base", ((Number) c.getOrDefault("rope_theta", 10000.0)).floatValue());
-        if (c.get("vocab_size") instanceof Number v) meta.put("llama.vocab_size", v.intValue());
+        meta.put(arch + ".context_length", (int) num(c, "max_position_embeddings"));
+        meta.put(arch + ".embedding_length", (int) hidden);
+        meta.put(arch + ".block_count", (int) num(c, "num_hidden_layers"));
+        meta.put(arch + ".feed_forward_length", (int) num(c, "intermediate_size"));
+        meta.put(arch + ".rope.dimension_count", (int) (hidden / heads));
+        meta.put(arch + ".attention.head_count", (int) heads);
+        meta.put(arch + ".attention.head_count_kv", (int) kvHeads);
+        meta.put(arch + ".attention.layer_norm_rms_epsilon", ((Number) c.getOrDefault("rms_norm_eps", 1e-5)).floatValue());
+        meta.put(arch + ".rope.freq_base", ((Number) c.getOrDefault("rope_theta", 10000.0)).floatValue());
+        if (c.get("vocab_size") instanceof Number v) meta.put(arch + ".vocab_size", v.intValue());
         EncodedTensor embedding = model.weights().get("model.embed_tokens.weight");
         int vocabSize = c.get("vocab_size") instanceof Number v ? v.intValue() : embedding != null ? (int) embedding.shape()[0] : 0;
         GgufVocab.Written vocab = GgufVocab.put(model, vocabSize, meta);
@@ -76,7 +82,7 @@ public final class GgufExport {
             String name = e.getKey(), gname = GgufNames.fromHf(name);
             EncodedTensor w = e.getValue();
             int headsHere = name.endsWith("self_attn.q_proj.weight") ? (int) heads : name.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
-            int permuteHeads = interleaved ? 0 : headsHere;
+            int permuteHeads = permute ? headsHere : 0;
             Encoded enc = encode(name, w);
             byte[] bytes = permuteHeads > 0 ? permuteRows(enc.bytes, enc.shape, permuteHeads, enc.type) : enc.bytes;
             tensors.add(new TensorData(gname, enc.type, enc.shape, bytes));

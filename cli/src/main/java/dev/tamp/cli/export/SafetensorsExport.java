@@ -227,7 +227,8 @@ public final class SafetensorsExport {
         }
         c.put("model_type", model.architecture());
         if (c.has("rope_interleaved")) c.put("rope_interleaved", false);   // Q/K rows were reordered for rotate-half RoPE
-        if ("llama".equals(model.architecture())) c.putArray("architectures").add("LlamaForCausalLM");
+        dev.tamp.formats.ModelFamily family = dev.tamp.formats.ModelFamily.of(model.architecture());
+        if (family != null && family.llamaGraph) c.putArray("architectures").add(family.hfClass);
         if (groups.isEmpty() && sparse.isEmpty()) return c;
         ObjectNode qc = c.putObject("quantization_config");
         qc.put("quant_method", "compressed-tensors");

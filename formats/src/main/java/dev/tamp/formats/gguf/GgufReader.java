@@ -12,6 +12,7 @@ import dev.tamp.core.tensor.Tensor;
 import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.FileRegions;
 import dev.tamp.formats.MessageText;
+import dev.tamp.formats.ModelFamily;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -90,7 +91,8 @@ public final class GgufReader implements CheckpointReader {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             Header h = header(path, ch, size);
             String arch = h.metadata().getOrDefault("general.architecture", "unknown").toString();
-            boolean llama = isLlamaFamily(arch);
+            ModelFamily family = ModelFamily.ofGguf(arch);
+            boolean llama = family != null && family.llamaGraph;
             checkDequantizedSize(path, h.tensors());
             Map<String, EncodedTensor> weights = new LinkedHashMap<>();
             progress.begin("reading " + path.getFileName(), h.tensors().size());
@@ -103,15 +105,12 @@ public final class GgufReader implements CheckpointReader {
             }
             progress.end();
             Map<String, Object> config = config(h.metadata(), arch, weights);
-            return new Model(ModelFormat.GGUF, path.toString(), llama ? "llama" : arch, null, weights, config, Map.of(), null, List.of());
+            return new Model(ModelFormat.GGUF, path.toString(), family != null ? family.id : arch, null, weights, config, Map.of(), null, List.of());
         } catch (IOException e) {
             throw BadInputException.inFile(path, "cannot read: " + e.getMessage(), e);
         }
     }
 
-    static boolean isLlamaFamily(String arch) {
-        return arch.equals("llama") || arch.equals("mistral") || arch.equals("qwen2");
-    }
 
     private static Header header(Path path, FileChannel ch, long size) {
         // Headers (vocabularies included) are far below 2 GiB; the window bounds every read below.
@@ -309,11 +308,10 @@ public final class GgufReader implements CheckpointReader {
         EncodedTensor emb = weights.containsKey("model.embed_tokens.weight") ? weights.get("model.embed_tokens.weight") : weights.get("token_embd.weight");
         if (emb != null && emb.shape().length == 2) c.putIfAbsent("vocab_size", emb.shape()[0]);
         if (meta.get("tokenizer.ggml.tokens") instanceof List<?> tokens) c.putIfAbsent("vocab_size", (long) tokens.size());
-        if (isLlamaFamily(arch)) {
-            c.put("model_type", arch);
-            // llama.cpp's converter permutes Llama/Mistral Q and K rows into Meta's interleaved RoPE pairs;
-            // Qwen2 is converted unpermuted (llama.cpp runs it with NEOX-style rotate-half RoPE).
-            c.put("rope_interleaved", !arch.equals("qwen2"));
+        ModelFamily family = ModelFamily.ofGguf(arch);
+        if (family != null && family.llamaGraph) {
+            c.put("model_type", family.id);
+            c.put("rope_interleaved", family.ggufInterleavedRope);
             c.put("tie_word_embeddings", !weights.containsKey("lm_head.weight"));
         }
         meta.forEach((k, v) -> {

@@ -2,6 +2,7 @@ package dev.tamp.runtime.arch;
 
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
+import dev.tamp.formats.ModelFamily;
 import java.util.Locale;
 
 /** Gives a weight-only checkpoint its forward graph, by architecture family. Models with a graph pass through. */
@@ -15,16 +16,14 @@ public final class ArchitectureBuilders {
         return switch (arch) {
             case "bert" -> BertGraphBuilder.build(model);
             default -> throw new UnsupportedModelException(model.source() + ": no graph builder for architecture '" + arch
-                    + "' (supported: llama, mistral, qwen2, smollm, bert)");
+                    + "' (supported: " + ModelFamily.names() + ")");
         };
     }
 
     /** Whether the model is a Llama-family decoder (Llama, Mistral, Qwen2, SmolLM) by its architecture name. */
     public static boolean isLlamaFamily(Model model) {
-        return switch (family(model)) {
-            case "llama", "mistral", "qwen2", "smollm" -> true;
-            default -> false;
-        };
+        ModelFamily f = ModelFamily.of(model.architecture());
+        return f != null && f.llamaGraph;
     }
 
     private static String family(Model model) {
