@@ -115,27 +115,38 @@ class LlamaCppAgreementTest {
      * Each family tamp exports to GGUF, as a small generated HF checkpoint (random weights: only the arithmetic is
      * compared), keeps its own GGUF architecture and runs in llama.cpp to the logits tamp computes from the HF
      * checkpoint and from the file. Llama: Q/K rows permuted to llama.cpp's interleaved RoPE; Qwen2: q/k/v biases,
-     * rotate-half kept, head tied to the embeddings.
+     * rotate-half kept, head tied to the embeddings; Llama 3: the same weights as "llama" with rope_scaling, which must
+     * move the logits (else the scaling was dropped) and move them in llama.cpp the same way (rope_freqs.weight).
      */
     @Test
     void familiesAgreeWithLlamaCpp() throws IOException {
         List<String> table = new ArrayList<>();
         table.add("llama.cpp agreement per family (F32 GGUF, 48 tokens):");
-        for (String family : List.of("llama", "qwen2")) {
-            Path hf = tmp.resolve(family + "-hf"), gguf = tmp.resolve(family + ".gguf");
+        // Llama 3.1/3.2's rope_scaling with a short original context, so that most rotation pairs are scaled within 48 tokens
+        String llama3 = "\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0,"
+                + "\"original_max_position_embeddings\":64},";
+        java.util.Map<String, float[][]> byVariant = new java.util.HashMap<>();
+        for (String variant : List.of("llama", "llama3", "qwen2")) {
+            String family = variant.equals("llama3") ? "llama" : variant;
+            Path hf = tmp.resolve(variant + "-hf"), gguf = tmp.resolve(variant + ".gguf");
             dev.tamp.cli.bench.LlamaCheckpointGenerator.write(hf,
-                    new dev.tamp.cli.bench.LlamaCheckpointGenerator.Shape(128, 256, 2, 4, 2, 512, family.equals("qwen2")), 5);
+                    new dev.tamp.cli.bench.LlamaCheckpointGenerator.Shape(128, 256, 2, 4, 2, 512, family.equals("qwen2")), 5,
+                    variant.equals("llama3") ? llama3 : "");
             ok(CliTest.tamp("export", hf.toString(), "--to", "gguf", "-o", gguf.toString()));
             assertEquals(family, dev.tamp.formats.gguf.GgufReader.readHeader(gguf).metadata().get("general.architecture"));
             Run inspect = CliTest.tamp("inspect", gguf.toString(), "--json");
             ok(inspect);
             assertEquals(family, Json.parse(inspect.out()).get("architecture").asText(), "a " + family + " GGUF stays " + family);
             float[][] fromHf = tampLogits(hf), fromFile = tampLogits(gguf);
+            byVariant.put(variant, fromHf);
             Agreement a = Agreement.of(fromFile, llama.logits(gguf, tokens)), roundTrip = Agreement.of(fromHf, fromFile);
-            table.add(String.format(Locale.ROOT, "  %-6s llama.cpp vs tamp on the file: %s | tamp HF vs tamp GGUF: %s", family, a, roundTrip));
+            table.add(String.format(Locale.ROOT, "  %-6s llama.cpp vs tamp on the file: %s | tamp HF vs tamp GGUF: %s", variant, a, roundTrip));
             assertTrue(a.meanKl() <= 1e-6 && a.maxAbs() < 1e-3, family + ": " + a);
             assertTrue(roundTrip.maxAbs() < 1e-4, family + " HF vs GGUF in tamp: " + roundTrip);
         }
+        Agreement scaling = Agreement.of(byVariant.get("llama"), byVariant.get("llama3"));
+        table.add("  rope_scaling llama3 vs none, same weights: " + scaling);
+        assertTrue(scaling.maxAbs() > 1e-2, "Llama 3 RoPE scaling changes the logits: " + scaling);
         System.err.println(String.join("\n", table));
     }
 

@@ -30,6 +30,17 @@ public final class HfConfig {
             else if (v.isBoolean()) m.put(e.getKey(), v.asBoolean());
             else if (v.isTextual()) m.put(e.getKey(), v.asText());
             else if (v.isArray() && v.size() > 0 && v.get(0).isTextual()) m.put(e.getKey(), v.get(0).asText());
+            else if (v.isObject()) {
+                // one level of nesting, flattened ("rope_scaling.factor"): the sub-configs a loader needs are flat
+                v.fields().forEachRemaining(f -> {
+                    JsonNode x = f.getValue();
+                    String key = e.getKey() + "." + f.getKey();
+                    if (x.isIntegralNumber()) m.put(key, x.asLong());
+                    else if (x.isNumber()) m.put(key, x.asDouble());
+                    else if (x.isBoolean()) m.put(key, x.asBoolean());
+                    else if (x.isTextual()) m.put(key, x.asText());
+                });
+            }
         });
         return m;
     }

@@ -16,6 +16,8 @@ import dev.tamp.formats.gguf.GgmlType;
 import dev.tamp.formats.gguf.GgufNames;
 import dev.tamp.formats.gguf.GgufWriter;
 import dev.tamp.formats.gguf.GgufWriter.TensorData;
+import dev.tamp.runtime.arch.LlamaConfig;
+import dev.tamp.runtime.arch.RopeScaling;
 import dev.tamp.runtime.kernels.WeightDecoders;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -67,7 +69,12 @@ public final class GgufExport {
         meta.put(arch + ".embedding_length", (int) hidden);
         meta.put(arch + ".block_count", (int) num(c, "num_hidden_layers"));
         meta.put(arch + ".feed_forward_length", (int) num(c, "intermediate_size"));
-        meta.put(arch + ".rope.dimension_count", (int) (hidden / heads));
+        LlamaConfig lc = LlamaConfig.of(model);
+        meta.put(arch + ".rope.dimension_count", lc.headDim());
+        if (lc.headDim() != hidden / heads) {
+            meta.put(arch + ".attention.key_length", lc.headDim());
+            meta.put(arch + ".attention.value_length", lc.headDim());
+        }
         meta.put(arch + ".attention.head_count", (int) heads);
         meta.put(arch + ".attention.head_count_kv", (int) kvHeads);
         meta.put(arch + ".attention.layer_norm_rms_epsilon", ((Number) c.getOrDefault("rms_norm_eps", 1e-5)).floatValue());
@@ -87,6 +94,12 @@ public final class GgufExport {
             byte[] bytes = permuteHeads > 0 ? permuteRows(enc.bytes, enc.shape, permuteHeads, enc.type) : enc.bytes;
             tensors.add(new TensorData(gname, enc.type, enc.shape, bytes));
             if (!(w instanceof DenseWeight)) lines.add(new Line(name, w.describe(), gname + " " + enc.type, enc.note));
+        }
+        if (lc.ropeFreqFactors() != null && !model.weights().containsKey(RopeScaling.GGUF_TENSOR)) {
+            // llama.cpp reads Llama 3's RoPE scaling as per-pair frequency divisors, as its converter writes them
+            ByteBuffer f = ByteBuffer.allocate(lc.headDim() / 2 * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (double v : lc.ropeFreqFactors()) f.putFloat((float) v);
+            tensors.add(new TensorData(RopeScaling.GGUF_TENSOR, GgmlType.F32, new long[] {lc.headDim() / 2}, f.array()));
         }
         GgufWriter.write(out, meta, tensors);
         return new Result(lines, vocab);

@@ -223,7 +223,14 @@ public final class SafetensorsExport {
         for (Map.Entry<String, Object> e : new TreeMap<>(model.config()).entrySet()) {
             if (e.getKey().startsWith("metadata.")) continue;
             Object v = e.getValue();
-            if (v instanceof Number || v instanceof String || v instanceof Boolean) c.putPOJO(e.getKey(), v);
+            if (!(v instanceof Number || v instanceof String || v instanceof Boolean)) continue;
+            int dot = e.getKey().indexOf('.');
+            if (e.getKey().startsWith("rope_scaling.")) {   // read flattened (HfConfig), nested again for HF loaders
+                ObjectNode sub = c.has("rope_scaling") ? (ObjectNode) c.get("rope_scaling") : c.putObject("rope_scaling");
+                sub.putPOJO(e.getKey().substring(dot + 1), v);
+            } else {
+                c.putPOJO(e.getKey(), v);
+            }
         }
         c.put("model_type", model.architecture());
         if (c.has("rope_interleaved")) c.put("rope_interleaved", false);   // Q/K rows were reordered for rotate-half RoPE

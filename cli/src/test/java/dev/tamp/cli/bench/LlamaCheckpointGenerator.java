@@ -45,6 +45,11 @@ public final class LlamaCheckpointGenerator {
 
     /** Writes the checkpoint; returns the safetensors file's size. */
     public static long write(Path dir, Shape s, long seed) throws IOException {
+        return write(dir, s, seed, "");
+    }
+
+    /** @param extraConfig JSON members added to config.json, e.g. {@code "rope_scaling": {...},} (with the trailing comma) */
+    public static long write(Path dir, Shape s, long seed, String extraConfig) throws IOException {
         Files.createDirectories(dir);
         int kv = s.hidden() / s.heads() * s.kvHeads();
         Map<String, long[]> tensors = new LinkedHashMap<>();
@@ -113,7 +118,7 @@ public final class LlamaCheckpointGenerator {
                 + ",\"intermediate_size\":" + s.intermediate() + ",\"num_hidden_layers\":" + s.layers() + ",\"num_attention_heads\":" + s.heads()
                 + ",\"num_key_value_heads\":" + s.kvHeads() + ",\"vocab_size\":" + s.vocab() + ",\"rms_norm_eps\":1e-5,"
                 + "\"max_position_embeddings\":2048,\"rope_theta\":10000.0,\"hidden_act\":\"silu\",\"tie_word_embeddings\":" + s.qwen2() + ","
-                + "\"torch_dtype\":\"float32\"}";
+                + extraConfig + "\"torch_dtype\":\"float32\"}";
         Files.writeString(dir.resolve("config.json"), config);
         return Files.size(file);
     }

@@ -11,9 +11,10 @@ import dev.tamp.core.ir.Model;
  * @param headDim        per-head width ({@code head_dim}, else hidden / heads)
  * @param maxPositions   {@code max_position_embeddings}: the RoPE table length, the longest sequence allowed
  * @param ropeInterleaved Meta / llama2.c / GGUF pairs (2i, 2i+1) instead of HF halves (i, i + d/2)
+ * @param ropeFreqFactors per rotation pair, the divisor of its frequency ({@link RopeScaling}); null: none
  */
 public record LlamaConfig(int dim, int heads, int kvHeads, int headDim, int layers, int vocab, int hidden,
-                          int maxPositions, float rmsEps, double ropeTheta, boolean ropeInterleaved) {
+                          int maxPositions, float rmsEps, double ropeTheta, boolean ropeInterleaved, double[] ropeFreqFactors) {
 
     public static LlamaConfig of(Model model) {
         ModelConfig cfg = new ModelConfig(model);
@@ -23,7 +24,8 @@ public record LlamaConfig(int dim, int heads, int kvHeads, int headDim, int laye
         int headDim = cfg.integer("head_dim", heads == 0 ? 0 : dim / heads);
         LlamaConfig c = new LlamaConfig(dim, heads, kvHeads, headDim, cfg.integer("num_hidden_layers"),
                 cfg.integer("vocab_size"), cfg.integer("intermediate_size"), cfg.integer("max_position_embeddings", 2048),
-                (float) cfg.real("rms_norm_eps", 1e-5), cfg.real("rope_theta", 10000.0), cfg.flag("rope_interleaved", false));
+                (float) cfg.real("rms_norm_eps", 1e-5), cfg.real("rope_theta", 10000.0), cfg.flag("rope_interleaved", false),
+                RopeScaling.factors(model, headDim, cfg.real("rope_theta", 10000.0)));
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0 || headDim % 2 != 0) {
             throw new BadInputException(model.source() + ": inconsistent attention config (heads " + heads
                     + ", kv heads " + kvHeads + ", head dim " + headDim + ")");
@@ -36,8 +38,9 @@ public record LlamaConfig(int dim, int heads, int kvHeads, int headDim, int laye
         return kvHeads * headDim;
     }
 
-    /** RoPE angle of rotation pair i at position p: p · θ^(−2i/hd), in double as the graph's tables are made. */
+    /** RoPE angle of rotation pair i at position p: p · θ^(−2i/hd) / f_i, in double as the graph's tables are made. */
     public double ropeAngle(int position, int pair) {
-        return position * Math.pow(ropeTheta, -2.0 * pair / headDim);
+        double a = position * Math.pow(ropeTheta, -2.0 * pair / headDim);
+        return ropeFreqFactors == null ? a : a / ropeFreqFactors[pair];
     }
 }
