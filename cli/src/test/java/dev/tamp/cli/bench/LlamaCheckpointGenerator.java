@@ -23,10 +23,24 @@ import java.util.SplittableRandom;
  */
 public final class LlamaCheckpointGenerator {
     /** @param qwen2 Qwen2-style: q/k/v biases and the head tied to the embeddings */
-    public record Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, boolean qwen2) {
+    /**
+     * @param family  "llama", "qwen2" (q/k/v biases, tied head) or "qwen3" (per-head q/k RMSNorm, tied head, no biases)
+     * @param headDim per-head width; 0 = hidden / heads (Qwen3 sets it apart)
+     */
+    public record Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, String family, int headDim) {
         public Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab) {
             this(hidden, intermediate, layers, heads, kvHeads, vocab, false);
         }
+
+        public Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, boolean qwen2) {
+            this(hidden, intermediate, layers, heads, kvHeads, vocab, qwen2 ? "qwen2" : "llama", 0);
+        }
+
+        public boolean qwen2() { return family.equals("qwen2"); }
+
+        boolean tied() { return !family.equals("llama"); }
+
+        int hd() { return headDim > 0 ? headDim : hidden / heads; }
     }
 
     public static void main(String[] a) throws IOException {
@@ -51,28 +65,32 @@ public final class LlamaCheckpointGenerator {
     /** @param extraConfig JSON members added to config.json, e.g. {@code "rope_scaling": {...},} (with the trailing comma) */
     public static long write(Path dir, Shape s, long seed, String extraConfig) throws IOException {
         Files.createDirectories(dir);
-        int kv = s.hidden() / s.heads() * s.kvHeads();
+        int kv = s.hd() * s.kvHeads(), q = s.hd() * s.heads();
         Map<String, long[]> tensors = new LinkedHashMap<>();
         tensors.put("model.embed_tokens.weight", new long[] {s.vocab(), s.hidden()});
         for (int l = 0; l < s.layers(); l++) {
             String p = "model.layers." + l + ".";
             tensors.put(p + "input_layernorm.weight", new long[] {s.hidden()});
-            tensors.put(p + "self_attn.q_proj.weight", new long[] {s.hidden(), s.hidden()});
+            tensors.put(p + "self_attn.q_proj.weight", new long[] {q, s.hidden()});
             tensors.put(p + "self_attn.k_proj.weight", new long[] {kv, s.hidden()});
             tensors.put(p + "self_attn.v_proj.weight", new long[] {kv, s.hidden()});
             if (s.qwen2()) {
-                tensors.put(p + "self_attn.q_proj.bias", new long[] {s.hidden()});
+                tensors.put(p + "self_attn.q_proj.bias", new long[] {q});
                 tensors.put(p + "self_attn.k_proj.bias", new long[] {kv});
                 tensors.put(p + "self_attn.v_proj.bias", new long[] {kv});
             }
-            tensors.put(p + "self_attn.o_proj.weight", new long[] {s.hidden(), s.hidden()});
+            if (s.family().equals("qwen3")) {
+                tensors.put(p + "self_attn.q_norm.weight", new long[] {s.hd()});
+                tensors.put(p + "self_attn.k_norm.weight", new long[] {s.hd()});
+            }
+            tensors.put(p + "self_attn.o_proj.weight", new long[] {s.hidden(), q});
             tensors.put(p + "post_attention_layernorm.weight", new long[] {s.hidden()});
             tensors.put(p + "mlp.gate_proj.weight", new long[] {s.intermediate(), s.hidden()});
             tensors.put(p + "mlp.up_proj.weight", new long[] {s.intermediate(), s.hidden()});
             tensors.put(p + "mlp.down_proj.weight", new long[] {s.hidden(), s.intermediate()});
         }
         tensors.put("model.norm.weight", new long[] {s.hidden()});
-        if (!s.qwen2()) tensors.put("lm_head.weight", new long[] {s.vocab(), s.hidden()});
+        if (!s.tied()) tensors.put("lm_head.weight", new long[] {s.vocab(), s.hidden()});
 
         StringBuilder h = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         long off = 0;
@@ -113,11 +131,12 @@ public final class LlamaCheckpointGenerator {
             buf.flip();
             while (buf.hasRemaining()) ch.write(buf);
         }
-        String config = "{\"architectures\":[\"" + (s.qwen2() ? "Qwen2" : "Llama") + "ForCausalLM\"],\"model_type\":\""
-                + (s.qwen2() ? "qwen2" : "llama") + "\",\"hidden_size\":" + s.hidden()
+        String cls = switch (s.family()) { case "qwen2" -> "Qwen2"; case "qwen3" -> "Qwen3"; default -> "Llama"; };
+        String config = "{\"architectures\":[\"" + cls + "ForCausalLM\"],\"model_type\":\""
+                + s.family() + "\",\"hidden_size\":" + s.hidden() + (s.headDim() > 0 ? ",\"head_dim\":" + s.headDim() : "")
                 + ",\"intermediate_size\":" + s.intermediate() + ",\"num_hidden_layers\":" + s.layers() + ",\"num_attention_heads\":" + s.heads()
                 + ",\"num_key_value_heads\":" + s.kvHeads() + ",\"vocab_size\":" + s.vocab() + ",\"rms_norm_eps\":1e-5,"
-                + "\"max_position_embeddings\":2048,\"rope_theta\":10000.0,\"hidden_act\":\"silu\",\"tie_word_embeddings\":" + s.qwen2() + ","
+                + "\"max_position_embeddings\":2048,\"rope_theta\":10000.0,\"hidden_act\":\"silu\",\"tie_word_embeddings\":" + s.tied() + ","
                 + extraConfig + "\"torch_dtype\":\"float32\"}";
         Files.writeString(dir.resolve("config.json"), config);
         return Files.size(file);

@@ -300,7 +300,7 @@ public final class GgufReader implements CheckpointReader {
                 {"block_count", "num_hidden_layers"}, {"attention.head_count", "num_attention_heads"},
                 {"attention.head_count_kv", "num_key_value_heads"}, {"context_length", "max_position_embeddings"},
                 {"attention.layer_norm_rms_epsilon", "rms_norm_eps"}, {"attention.layer_norm_epsilon", "layer_norm_eps"},
-                {"rope.freq_base", "rope_theta"}, {"vocab_size", "vocab_size"}};
+                {"rope.freq_base", "rope_theta"}, {"vocab_size", "vocab_size"}, {"attention.key_length", "head_dim"}};
         for (String[] k : keys) {
             Object v = meta.get(arch + "." + k[0]);
             if (v != null && !(v instanceof List)) c.put(k[1], v);

@@ -129,8 +129,8 @@ public final class LlamaGraphBuilder {
         String q = linear(p + "self_attn.q_proj", x, heads * headDim, dim);
         String k = linear(p + "self_attn.k_proj", x, kvHeads * headDim, dim);
         String v = linear(p + "self_attn.v_proj", x, kvHeads * headDim, dim);
-        String qh = transposeHeads(rope(p + "q", heads4d(q, heads)));           // [B, H, S, hd]
-        String kh = repeatKv(transposeHeads(rope(p + "k", heads4d(k, kvHeads))));
+        String qh = transposeHeads(rope(p + "q", headNorm(p + "self_attn.q_norm", heads4d(q, heads))));           // [B, H, S, hd]
+        String kh = repeatKv(transposeHeads(rope(p + "k", headNorm(p + "self_attn.k_norm", heads4d(k, kvHeads)))));
         String vh = repeatKv(transposeHeads(heads4d(v, kvHeads)));
         String kt = g.op("Transpose", attrs("perm", new long[] {0, 1, 3, 2}), kh);
         String scores = g.op("Mul", g.op("MatMul", qh, kt), g.constFloat("scale", (float) (1.0 / Math.sqrt(headDim))));
@@ -156,8 +156,18 @@ public final class LlamaGraphBuilder {
         return g.op("Gemm", name, attrs("transB", 1), x, w);
     }
 
+    /** Qwen3's RMSNorm of every query / key head over its hd values, where the checkpoint has one; else x. */
+    private String headNorm(String name, String x) {
+        return model.weights().containsKey(name + ".weight") ? rmsNorm(name, x, headDim) : x;
+    }
+
     private String rmsNorm(String name, String x) {
-        String gamma = weight(name + ".weight", dim);
+        return rmsNorm(name, x, dim);
+    }
+
+    /** RMSNorm over the last axis (width {@code width}). */
+    private String rmsNorm(String name, String x, int width) {
+        String gamma = weight(name + ".weight", width);
         String ms = g.op("ReduceMean", name + "/mean_sq", attrs("axes", new long[] {-1}, "keepdims", 1), g.op("Mul", x, x));
         String rms = g.op("Sqrt", g.op("Add", ms, g.constFloat("eps", eps)));
         return g.op("Mul", name, Map.of(), g.op("Div", x, rms), gamma);

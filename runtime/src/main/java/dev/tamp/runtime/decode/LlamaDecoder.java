@@ -39,8 +39,9 @@ public final class LlamaDecoder {
         }
     }
 
+    /** qNorm / kNorm: Qwen3's per-head RMSNorm weights, null for families without them. */
     private record Layer(float[] attnNorm, Linear q, Linear k, Linear v, Linear o,
-                         float[] mlpNorm, Linear gate, Linear up, Linear down) {}
+                         float[] mlpNorm, Linear gate, Linear up, Linear down, float[] qNorm, float[] kNorm) {}
 
     private final Model model;
     private final LlamaConfig c;
@@ -69,7 +70,8 @@ public final class LlamaDecoder {
                     linear(p + "self_attn.v_proj", kv, dim), linear(p + "self_attn.o_proj", dim, q),
                     vector(p + "post_attention_layernorm.weight", dim),
                     linear(p + "mlp.gate_proj", c.hidden(), dim), linear(p + "mlp.up_proj", c.hidden(), dim),
-                    linear(p + "mlp.down_proj", dim, c.hidden()));
+                    linear(p + "mlp.down_proj", dim, c.hidden()),
+                    optionalVector(p + "self_attn.q_norm.weight", c.headDim()), optionalVector(p + "self_attn.k_norm.weight", c.headDim()));
         }
         this.finalNorm = vector("model.norm.weight", dim);
         // untied when the checkpoint has its own head, else the embedding table doubles as the head (tied)
@@ -137,6 +139,8 @@ public final class LlamaDecoder {
             float[] q = layer.q.apply(xn, n, parallel);
             float[] k = layer.k.apply(xn, n, parallel);
             float[] v = layer.v.apply(xn, n, parallel);
+            if (layer.qNorm != null) q = rmsNorm(q, n * c.heads(), layer.qNorm, c.headDim());
+            if (layer.kNorm != null) k = rmsNorm(k, n * c.kvHeads(), layer.kNorm, c.headDim());
             for (int t = 0; t < n; t++) {
                 rotary.apply(q, t * c.heads() * c.headDim(), c.heads(), first + t);
                 rotary.apply(k, t * c.kvDim(), c.kvHeads(), first + t);
@@ -164,13 +168,20 @@ public final class LlamaDecoder {
 
     /** x / √(mean(x²) + ε) · γ per row: the graph's ReduceMean (double accumulation), Sqrt, Div, Mul. */
     private float[] rmsNorm(float[] x, int rows, float[] gamma) {
-        int d = c.dim();
+        return rmsNorm(x, rows, gamma, c.dim(), c.rmsEps());
+    }
+
+    private float[] rmsNorm(float[] x, int rows, float[] gamma, int width) {
+        return rmsNorm(x, rows, gamma, width, c.rmsEps());
+    }
+
+    private static float[] rmsNorm(float[] x, int rows, float[] gamma, int d, float eps) {
         float[] out = new float[rows * d];
         for (int r = 0; r < rows; r++) {
             int o = r * d;
             double ss = 0;
             for (int i = 0; i < d; i++) ss += x[o + i] * x[o + i];
-            float rms = (float) Math.sqrt((float) (ss / d) + c.rmsEps());
+            float rms = (float) Math.sqrt((float) (ss / d) + eps);
             for (int i = 0; i < d; i++) out[o + i] = x[o + i] / rms * gamma[i];
         }
         return out;
@@ -192,6 +203,10 @@ public final class LlamaDecoder {
         LinearKernel k = LinearKernels.prepare(w, require(w, out, in), 1);
         String b = name + ".bias";
         return new Linear(k, model.weights().containsKey(b) ? vector(b, out) : null);
+    }
+
+    private float[] optionalVector(String name, int n) {
+        return model.weights().containsKey(name) ? vector(name, n) : null;
     }
 
     private float[] vector(String name, int n) {

@@ -140,6 +140,34 @@ class LlamaDecoderTest {
         assertTrue(diff > 1e-3, "int4 logits equal the dense ones: " + diff);
     }
 
+    /** Qwen3's per-head q/k RMSNorm and Llama 3's RoPE scaling: the decoder applies both as the graph does. */
+    @Test
+    void qwen3HeadNormsAndLlama3RopeScalingDecodeLikeTheGraph() {
+        Model base = generated(false, false);
+        Map<String, EncodedTensor> w = new LinkedHashMap<>(base.weights());
+        SplittableRandom r = new SplittableRandom(17);
+        for (int l = 0; l < LAYERS; l++) {
+            w.put("model.layers." + l + ".self_attn.q_norm.weight", new DenseWeight(around1(r, HD)));
+            w.put("model.layers." + l + ".self_attn.k_norm.weight", new DenseWeight(around1(r, HD)));
+        }
+        Map<String, Object> cfg = new LinkedHashMap<>(base.config());
+        cfg.put("rope_scaling.rope_type", "llama3");
+        cfg.put("rope_scaling.factor", 8.0);
+        cfg.put("rope_scaling.low_freq_factor", 1.0);
+        cfg.put("rope_scaling.high_freq_factor", 4.0);
+        cfg.put("rope_scaling.original_max_position_embeddings", 32L);
+        Model qwen3 = ArchitectureBuilders.ensureGraph(new Model(ModelFormat.SAFETENSORS, "qwen3-like", "qwen3", null, w, cfg, Map.of(), null, List.of()));
+        assertTrue(LlamaDecoder.supports(qwen3));
+        long[] tokens = new SplittableRandom(5).longs(24, 0, VOCAB).toArray();
+        Agreement a = agreement(qwen3, tokens, 9);
+        assertTrue(a.maxRel < REL_TOL, "relative |Δlogit| " + a.maxRel);
+        float[] with = new LlamaDecoder(qwen3, Parallel.shared()).prefill(tokens);
+        float[] without = new LlamaDecoder(ArchitectureBuilders.ensureGraph(base), Parallel.shared()).prefill(tokens);
+        double diff = 0;
+        for (int v = 0; v < with.length; v++) diff = Math.max(diff, Math.abs(with[v] - without[v]));
+        assertTrue(diff > 1e-2, "head norms and RoPE scaling change the logits: " + diff);
+    }
+
     @Test
     void packsReadBackDecodeIncrementallyRewrittenGraphsDoNot(@TempDir Path dir) {
         Model w4 = ArchitectureBuilders.ensureGraph(generated(true, false));
