@@ -114,7 +114,7 @@ class LlamaCppAgreementTest {
     /**
      * Each family tamp exports to GGUF, as a small generated HF checkpoint (random weights: only the arithmetic is
      * compared), keeps its own GGUF architecture and runs in llama.cpp to the logits tamp computes from the HF
-     * checkpoint and from the file. Llama: Q/K rows permuted to llama.cpp's interleaved RoPE; Qwen2: q/k/v biases,
+     * checkpoint and from the file. SmolLM2: Llama with the head tied to the embeddings (no output.weight). Llama: Q/K rows permuted to llama.cpp's interleaved RoPE; Qwen2: q/k/v biases,
      * rotate-half kept, head tied to the embeddings; Qwen3: per-head q/k RMSNorm, head_dim 64 ≠ hidden/heads; Llama 3: the same weights as "llama" with rope_scaling, which must
      * move the logits (else the scaling was dropped) and move them in llama.cpp the same way (rope_freqs.weight).
      */
@@ -126,11 +126,12 @@ class LlamaCppAgreementTest {
         String llama3 = "\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0,"
                 + "\"original_max_position_embeddings\":64},";
         java.util.Map<String, float[][]> byVariant = new java.util.HashMap<>();
-        for (String variant : List.of("llama", "llama3", "qwen2", "qwen3")) {
-            String family = variant.equals("llama3") ? "llama" : variant;
+        for (String variant : List.of("llama", "llama3", "smollm2", "qwen2", "qwen3")) {
+            String family = variant.equals("llama3") || variant.equals("smollm2") ? "llama" : variant;
             Path hf = tmp.resolve(variant + "-hf"), gguf = tmp.resolve(variant + ".gguf");
             dev.tamp.cli.bench.LlamaCheckpointGenerator.write(hf,
-                    new dev.tamp.cli.bench.LlamaCheckpointGenerator.Shape(128, 256, 2, 4, 2, 512, family, family.equals("qwen3") ? 64 : 0), 5,
+                    new dev.tamp.cli.bench.LlamaCheckpointGenerator.Shape(128, 256, 2, 4, 2, 512, variant.equals("llama3") ? "llama" : variant,
+                            family.equals("qwen3") ? 64 : 0), 5,
                     variant.equals("llama3") ? llama3 : "");
             ok(CliTest.tamp("export", hf.toString(), "--to", "gguf", "-o", gguf.toString()));
             assertEquals(family, dev.tamp.formats.gguf.GgufReader.readHeader(gguf).metadata().get("general.architecture"));

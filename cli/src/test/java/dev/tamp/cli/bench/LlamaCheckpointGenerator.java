@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
 public final class LlamaCheckpointGenerator {
     /** @param qwen2 Qwen2-style: q/k/v biases and the head tied to the embeddings */
     /**
-     * @param family  "llama", "qwen2" (q/k/v biases, tied head) or "qwen3" (per-head q/k RMSNorm, tied head, no biases)
+     * @param family  "llama", "smollm2" (Llama with the head tied to the embeddings), "qwen2" (q/k/v biases, tied head)
+     *                or "qwen3" (per-head q/k RMSNorm, tied head, no biases)
      * @param headDim per-head width; 0 = hidden / heads (Qwen3 sets it apart)
      */
     public record Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, String family, int headDim) {
@@ -133,7 +134,7 @@ public final class LlamaCheckpointGenerator {
         }
         String cls = switch (s.family()) { case "qwen2" -> "Qwen2"; case "qwen3" -> "Qwen3"; default -> "Llama"; };
         String config = "{\"architectures\":[\"" + cls + "ForCausalLM\"],\"model_type\":\""
-                + s.family() + "\",\"hidden_size\":" + s.hidden() + (s.headDim() > 0 ? ",\"head_dim\":" + s.headDim() : "")
+                + (s.family().equals("smollm2") ? "llama" : s.family()) + "\",\"hidden_size\":" + s.hidden() + (s.headDim() > 0 ? ",\"head_dim\":" + s.headDim() : "")
                 + ",\"intermediate_size\":" + s.intermediate() + ",\"num_hidden_layers\":" + s.layers() + ",\"num_attention_heads\":" + s.heads()
                 + ",\"num_key_value_heads\":" + s.kvHeads() + ",\"vocab_size\":" + s.vocab() + ",\"rms_norm_eps\":1e-5,"
                 + "\"max_position_embeddings\":2048,\"rope_theta\":10000.0,\"hidden_act\":\"silu\",\"tie_word_embeddings\":" + s.tied() + ","
