@@ -115,7 +115,8 @@ class LlamaCppAgreementTest {
      * Each family tamp exports to GGUF, as a small generated HF checkpoint (random weights: only the arithmetic is
      * compared), keeps its own GGUF architecture and runs in llama.cpp to the logits tamp computes from the HF
      * checkpoint and from the file. SmolLM2: Llama with the head tied to the embeddings (no output.weight). Llama: Q/K rows permuted to llama.cpp's interleaved RoPE; Qwen2: q/k/v biases,
-     * rotate-half kept, head tied to the embeddings; Qwen3: per-head q/k RMSNorm, head_dim 64 ≠ hidden/heads; Llama 3: the same weights as "llama" with rope_scaling, which must
+     * rotate-half kept, head tied to the embeddings; Qwen3: per-head q/k RMSNorm, head_dim 64 ≠ hidden/heads; Phi-3: fused qkv / gate_up projections, split on read
+     * and stacked again in the GGUF (attn_qkv, ffn_up) and in a safetensors export; Llama 3: the same weights as "llama" with rope_scaling, which must
      * move the logits (else the scaling was dropped) and move them in llama.cpp the same way (rope_freqs.weight).
      */
     @Test
@@ -126,7 +127,7 @@ class LlamaCppAgreementTest {
         String llama3 = "\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0,"
                 + "\"original_max_position_embeddings\":64},";
         java.util.Map<String, float[][]> byVariant = new java.util.HashMap<>();
-        for (String variant : List.of("llama", "llama3", "smollm2", "qwen2", "qwen3")) {
+        for (String variant : List.of("llama", "llama3", "smollm2", "qwen2", "qwen3", "phi3")) {
             String family = variant.equals("llama3") || variant.equals("smollm2") ? "llama" : variant;
             Path hf = tmp.resolve(variant + "-hf"), gguf = tmp.resolve(variant + ".gguf");
             dev.tamp.cli.bench.LlamaCheckpointGenerator.write(hf,
@@ -140,6 +141,25 @@ class LlamaCppAgreementTest {
             assertEquals(family, Json.parse(inspect.out()).get("architecture").asText(), "a " + family + " GGUF stays " + family);
             float[][] fromHf = tampLogits(hf), fromFile = tampLogits(gguf);
             byVariant.put(variant, fromHf);
+            if (variant.equals("phi3")) {
+                Path st = tmp.resolve("phi3-st").resolve("model.safetensors");
+                Files.createDirectories(st.getParent());
+                ok(CliTest.tamp("export", hf.toString(), "--to", "safetensors", "-o", st.toString()));
+                String header = new String(Files.readAllBytes(st), 0, 4096, java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertTrue(header.contains("self_attn.qkv_proj.weight") && header.contains("mlp.gate_up_proj.weight") && !header.contains("q_proj.weight\""),
+                        "Phi-3 safetensors keep the fused names");
+                assertEquals(0, Agreement.of(fromHf, tampLogits(st.getParent())).maxAbs(), 1e-6, "Phi-3 safetensors export reads back as the model");
+                // quantized parts stack into one Q8_0 attn_qkv / ffn_up: llama.cpp reads the codes as tamp does
+                Path q8 = tmp.resolve("phi3-q8.tpk"), q8gguf = tmp.resolve("phi3-q8.gguf");
+                ok(CliTest.tamp("quantize", hf.toString(), "--method", "rtn", "--bits", "8", "--group", "32", "-o", q8.toString()));
+                ok(CliTest.tamp("export", q8.toString(), "--to", "gguf", "-o", q8gguf.toString()));
+                assertEquals(4, dev.tamp.formats.gguf.GgufReader.readHeader(q8gguf).tensors().stream()
+                        .filter(t -> t.name().endsWith("attn_qkv.weight") || t.name().endsWith("ffn_up.weight")).filter(t -> t.type() == 8).count(),
+                        "two layers × (attn_qkv, ffn_up) in Q8_0");
+                Agreement quantized = Agreement.of(tampLogits(q8gguf), llama.logits(q8gguf, tokens));
+                table.add("  phi3 Q8_0 (stacked codes) llama.cpp vs tamp on the file: " + quantized);
+                assertTrue(quantized.meanKl() <= 1e-3, "phi3 Q8_0: " + quantized);
+            }
             Agreement a = Agreement.of(fromFile, llama.logits(gguf, tokens)), roundTrip = Agreement.of(fromHf, fromFile);
             table.add(String.format(Locale.ROOT, "  %-6s llama.cpp vs tamp on the file: %s | tamp HF vs tamp GGUF: %s", variant, a, roundTrip));
             assertTrue(a.meanKl() <= 1e-6 && a.maxAbs() < 1e-3, family + ": " + a);

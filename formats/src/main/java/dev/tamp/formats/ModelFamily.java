@@ -15,6 +15,8 @@ public enum ModelFamily {
     QWEN2("qwen2", "Qwen2ForCausalLM", "qwen2", true, false),
     /** Qwen3: Qwen2 without biases, RMSNorm of each query and key head before RoPE, head_dim set apart from hidden/heads. */
     QWEN3("qwen3", "Qwen3ForCausalLM", "qwen3", true, false),
+    /** Phi-3 (mini/medium, short-context RoPE): Llama's math with fused qkv and gate_up projections ({@link FusedProjections}). */
+    PHI3("phi3", "Phi3ForCausalLM", "phi3", true, false),
     BERT("bert", "BertModel", "bert", false, false);
 
     /** tamp's name: the model's {@code architecture()}, HF's {@code model_type}. */
@@ -58,7 +60,7 @@ public enum ModelFamily {
         return null;
     }
 
-    /** "llama, mistral, qwen2, qwen3, bert": for messages. */
+    /** "llama, mistral, qwen2, qwen3, phi3, bert": for messages. */
     public static String names() {
         StringBuilder sb = new StringBuilder();
         for (ModelFamily f : values()) sb.append(sb.length() == 0 ? "" : ", ").append(f.id);

@@ -10,6 +10,7 @@ import dev.tamp.core.encoding.MxWeight;
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.tensor.Half;
+import dev.tamp.formats.FusedProjections;
 import dev.tamp.formats.ModelFamily;
 import dev.tamp.formats.gguf.GgmlBlocks;
 import dev.tamp.formats.gguf.GgmlType;
@@ -52,7 +53,7 @@ public final class GgufExport {
         ModelFamily family = ModelFamily.of(model.architecture());
         if (family == null || !family.llamaGraph) family = ModelFamily.of(String.valueOf(c.get("model_type")));
         if (family == null || !family.llamaGraph) {
-            throw new UnsupportedModelException(model.source() + ": GGUF export supports Llama-family models (llama, mistral, qwen2); this one is "
+            throw new UnsupportedModelException(model.source() + ": GGUF export supports the Llama-family models (" + ModelFamily.names().replace(", bert", "") + "); this one is "
                     + c.getOrDefault("model_type", model.architecture()));
         }
         String arch = family.ggufArch;
@@ -85,6 +86,7 @@ public final class GgufExport {
         GgufVocab.Written vocab = GgufVocab.put(model, vocabSize, meta);
         List<TensorData> tensors = new ArrayList<>();
         List<Line> lines = new ArrayList<>();
+        Map<String, Map<String, Encoded>> pending = new LinkedHashMap<>();
         for (Map.Entry<String, EncodedTensor> e : model.weights().entrySet()) {
             String name = e.getKey(), gname = GgufNames.fromHf(name);
             EncodedTensor w = e.getValue();
@@ -92,7 +94,13 @@ public final class GgufExport {
             int permuteHeads = permute ? headsHere : 0;
             Encoded enc = encode(name, w);
             byte[] bytes = permuteHeads > 0 ? permuteRows(enc.bytes, enc.shape, permuteHeads, enc.type) : enc.bytes;
-            tensors.add(new TensorData(gname, enc.type, enc.shape, bytes));
+            String fused = FusedProjections.fused(family) ? FusedProjections.fusedNameOf(name) : null;
+            if (fused != null) {
+                TensorData whole = stack(model, fused, name, new Encoded(enc.type, enc.shape, bytes, enc.note), pending);
+                if (whole != null) tensors.add(whole);
+            } else {
+                tensors.add(new TensorData(gname, enc.type, enc.shape, bytes));
+            }
             if (!(w instanceof DenseWeight)) lines.add(new Line(name, w.describe(), gname + " " + enc.type, enc.note));
         }
         if (lc.ropeFreqFactors() != null && !model.weights().containsKey(RopeScaling.GGUF_TENSOR)) {
@@ -101,11 +109,40 @@ public final class GgufExport {
             for (double v : lc.ropeFreqFactors()) f.putFloat((float) v);
             tensors.add(new TensorData(RopeScaling.GGUF_TENSOR, GgmlType.F32, new long[] {lc.headDim() / 2}, f.array()));
         }
+        if (!pending.isEmpty()) {
+            throw new UnsupportedModelException(model.source() + ": " + pending.keySet().iterator().next() + " lacks some of its parts for GGUF");
+        }
         GgufWriter.write(out, meta, tensors);
         return new Result(lines, vocab);
     }
 
     record Encoded(GgmlType type, long[] shape, byte[] bytes, String note) {}
+
+    /**
+     * Collects the parts of one fused projection (Phi-3's qkv, gate_up); once all are there, the GGUF tensor with
+     * their rows stacked in order. ggml blocks never span rows, so stacking the encoded bytes is exact — when the
+     * parts share a type; parts quantized differently cannot share one ggml tensor and are refused by name.
+     */
+    private static TensorData stack(Model model, String fused, String part, Encoded enc, Map<String, Map<String, Encoded>> pending) {
+        FusedProjections.Parts parts = FusedProjections.parts(fused, model.config());
+        Map<String, Encoded> have = pending.computeIfAbsent(fused, k -> new LinkedHashMap<>());
+        have.put(part, enc);
+        if (have.size() < parts.names().size()) return null;
+        pending.remove(fused);
+        GgmlType type = have.get(parts.names().get(0)).type;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        long rows = 0;
+        for (String n : parts.names()) {
+            Encoded e = have.get(n);
+            if (e == null || e.type != type) {
+                throw new UnsupportedModelException(model.source() + ": " + fused + " is one tensor in GGUF, but its parts are stored as "
+                        + (e == null ? "(missing " + n + ")" : type + " and " + e.type) + "; quantize them alike");
+            }
+            bytes.writeBytes(e.bytes);
+            rows += e.shape[0];
+        }
+        return new TensorData(GgufNames.fusedToGguf(fused), type, new long[] {rows, have.get(parts.names().get(0)).shape[1]}, bytes.toByteArray());
+    }
 
     static Encoded encode(String name, EncodedTensor w) {
         long[] shape = w.shape();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.cli.commands.ExportCommand.Line;
 import dev.tamp.core.encoding.DenseWeight;
+import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.encoding.Sparse24Weight;
@@ -91,6 +92,7 @@ public final class SafetensorsExport {
             if (perm != null) note = note + "; rows reordered for rotate-half RoPE";
             lines.add(new Line(name, source, ft == FloatType.F16 ? "float16" : "float32", note));
         }
+        if (dev.tamp.formats.FusedProjections.fused(dev.tamp.formats.ModelFamily.of(model.architecture()))) tensors = stackFused(model, tensors, groups);
         Map<String, String> meta = new TreeMap<>();
         meta.put("format", "pt");
         meta.put("producer", "tamp");
@@ -98,6 +100,46 @@ public final class SafetensorsExport {
         SafetensorsWriter.write(out, tensors, meta);
         AtomicFiles.writeStream(out.toAbsolutePath().resolveSibling("config.json"), o -> o.write(config));
         return lines;
+    }
+
+    /**
+     * Phi-3's loaders want qkv_proj and gate_up_proj: the split parts (float tensors, one dtype) stacked again by
+     * rows. Quantized parts would need their scale planes stacked as well; refused by name rather than written wrong.
+     */
+    private static Map<String, Tensor> stackFused(Model model, Map<String, Tensor> tensors, Map<String, List<String>> groups) {
+        for (List<String> bases : groups.values()) {
+            for (String base : bases) {
+                if (dev.tamp.formats.FusedProjections.fusedNameOf(base + ".weight") != null) {
+                    throw new UnsupportedModelException(model.source() + ": " + base + " is quantized, but Phi-3 checkpoints hold it inside a fused "
+                            + "projection that compressed-tensors cannot express here; export to GGUF instead");
+                }
+            }
+        }
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            String fused = dev.tamp.formats.FusedProjections.fusedNameOf(e.getKey());
+            if (fused == null) {
+                out.put(e.getKey(), e.getValue());
+                continue;
+            }
+            if (out.containsKey(fused)) continue;
+            dev.tamp.formats.FusedProjections.Parts parts = dev.tamp.formats.FusedProjections.parts(fused, model.config());
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            long rows = 0;
+            Tensor first = tensors.get(parts.names().get(0));
+            for (String n : parts.names()) {
+                Tensor t = tensors.get(n);
+                if (t == null || first == null || t.dtype() != first.dtype() || t.rank() != 2) {
+                    throw new UnsupportedModelException(model.source() + ": " + fused + " is one tensor in a Phi-3 checkpoint; its parts must be "
+                            + "float tensors of one dtype to stack (quantized Phi-3 projections export to GGUF, not to compressed-tensors)");
+                }
+                bytes.writeBytes(t.toByteArray());
+                rows += t.dim(0);
+            }
+            out.put(fused, Tensor.of(first.dtype(), new long[] {rows, first.dim(1)},
+                    java.nio.ByteBuffer.wrap(bytes.toByteArray()).order(java.nio.ByteOrder.LITTLE_ENDIAN)));
+        }
+        return out;
     }
 
     /**

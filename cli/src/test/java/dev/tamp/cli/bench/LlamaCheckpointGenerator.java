@@ -25,7 +25,7 @@ public final class LlamaCheckpointGenerator {
     /** @param qwen2 Qwen2-style: q/k/v biases and the head tied to the embeddings */
     /**
      * @param family  "llama", "smollm2" (Llama with the head tied to the embeddings), "qwen2" (q/k/v biases, tied head)
-     *                or "qwen3" (per-head q/k RMSNorm, tied head, no biases)
+     *                , "qwen3" (per-head q/k RMSNorm, tied head, no biases) or "phi3" (fused qkv_proj and gate_up_proj)
      * @param headDim per-head width; 0 = hidden / heads (Qwen3 sets it apart)
      */
     public record Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, String family, int headDim) {
@@ -39,7 +39,7 @@ public final class LlamaCheckpointGenerator {
 
         public boolean qwen2() { return family.equals("qwen2"); }
 
-        boolean tied() { return !family.equals("llama"); }
+        boolean tied() { return !family.equals("llama") && !family.equals("phi3"); }
 
         int hd() { return headDim > 0 ? headDim : hidden / heads; }
     }
@@ -72,9 +72,13 @@ public final class LlamaCheckpointGenerator {
         for (int l = 0; l < s.layers(); l++) {
             String p = "model.layers." + l + ".";
             tensors.put(p + "input_layernorm.weight", new long[] {s.hidden()});
-            tensors.put(p + "self_attn.q_proj.weight", new long[] {q, s.hidden()});
-            tensors.put(p + "self_attn.k_proj.weight", new long[] {kv, s.hidden()});
-            tensors.put(p + "self_attn.v_proj.weight", new long[] {kv, s.hidden()});
+            if (s.family().equals("phi3")) {
+                tensors.put(p + "self_attn.qkv_proj.weight", new long[] {q + 2L * kv, s.hidden()});
+            } else {
+                tensors.put(p + "self_attn.q_proj.weight", new long[] {q, s.hidden()});
+                tensors.put(p + "self_attn.k_proj.weight", new long[] {kv, s.hidden()});
+                tensors.put(p + "self_attn.v_proj.weight", new long[] {kv, s.hidden()});
+            }
             if (s.qwen2()) {
                 tensors.put(p + "self_attn.q_proj.bias", new long[] {q});
                 tensors.put(p + "self_attn.k_proj.bias", new long[] {kv});
@@ -86,8 +90,12 @@ public final class LlamaCheckpointGenerator {
             }
             tensors.put(p + "self_attn.o_proj.weight", new long[] {s.hidden(), q});
             tensors.put(p + "post_attention_layernorm.weight", new long[] {s.hidden()});
-            tensors.put(p + "mlp.gate_proj.weight", new long[] {s.intermediate(), s.hidden()});
-            tensors.put(p + "mlp.up_proj.weight", new long[] {s.intermediate(), s.hidden()});
+            if (s.family().equals("phi3")) {
+                tensors.put(p + "mlp.gate_up_proj.weight", new long[] {2L * s.intermediate(), s.hidden()});
+            } else {
+                tensors.put(p + "mlp.gate_proj.weight", new long[] {s.intermediate(), s.hidden()});
+                tensors.put(p + "mlp.up_proj.weight", new long[] {s.intermediate(), s.hidden()});
+            }
             tensors.put(p + "mlp.down_proj.weight", new long[] {s.hidden(), s.intermediate()});
         }
         tensors.put("model.norm.weight", new long[] {s.hidden()});
@@ -132,7 +140,7 @@ public final class LlamaCheckpointGenerator {
             buf.flip();
             while (buf.hasRemaining()) ch.write(buf);
         }
-        String cls = switch (s.family()) { case "qwen2" -> "Qwen2"; case "qwen3" -> "Qwen3"; default -> "Llama"; };
+        String cls = switch (s.family()) { case "qwen2" -> "Qwen2"; case "qwen3" -> "Qwen3"; case "phi3" -> "Phi3"; default -> "Llama"; };
         String config = "{\"architectures\":[\"" + cls + "ForCausalLM\"],\"model_type\":\""
                 + (s.family().equals("smollm2") ? "llama" : s.family()) + "\",\"hidden_size\":" + s.hidden() + (s.headDim() > 0 ? ",\"head_dim\":" + s.headDim() : "")
                 + ",\"intermediate_size\":" + s.intermediate() + ",\"num_hidden_layers\":" + s.layers() + ",\"num_attention_heads\":" + s.heads()

@@ -1,5 +1,6 @@
 package dev.tamp.formats.gguf;
 
+import dev.tamp.formats.ModelFamily;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -13,6 +14,25 @@ public final class GgufNames {
             {"attn_q_norm", "self_attn.q_norm"}, {"attn_k_norm", "self_attn.k_norm"}};
 
     private GgufNames() {}
+
+    /** Phi-3's fused tensors: attn_qkv, and ffn_up holding gate and up stacked (llama.cpp splits it in its SwiGLU). */
+    private static final Pattern PHI3_FUSED = Pattern.compile("blk\\.(\\d+)\\.(attn_qkv|ffn_up)\\.weight");
+
+    /** {@link #toHf(String)} with the family's own fused names (Phi-3) first. */
+    public static String toHf(ModelFamily family, String gguf) {
+        if (family == ModelFamily.PHI3) {
+            Matcher m = PHI3_FUSED.matcher(gguf);
+            if (m.matches()) return "model.layers." + m.group(1) + (m.group(2).equals("attn_qkv") ? ".self_attn.qkv_proj" : ".mlp.gate_up_proj") + ".weight";
+        }
+        return toHf(gguf);
+    }
+
+    /** The GGUF name of a fused Phi-3 projection ({@link dev.tamp.formats.FusedProjections}). */
+    public static String fusedToGguf(String hfFused) {
+        Matcher m = Pattern.compile("model\\.layers\\.(\\d+)\\.(self_attn\\.qkv_proj|mlp\\.gate_up_proj)\\.weight").matcher(hfFused);
+        if (!m.matches()) throw new IllegalArgumentException(hfFused + " is not a fused projection");
+        return "blk." + m.group(1) + (m.group(2).startsWith("self_attn") ? ".attn_qkv" : ".ffn_up") + ".weight";
+    }
 
     public static String toHf(String gguf) {
         switch (gguf) {

@@ -13,6 +13,7 @@ import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.FileRegions;
 import dev.tamp.formats.MessageText;
 import dev.tamp.formats.ModelFamily;
+import dev.tamp.formats.FusedProjections;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -97,7 +98,7 @@ public final class GgufReader implements CheckpointReader {
             Map<String, EncodedTensor> weights = new LinkedHashMap<>();
             progress.begin("reading " + path.getFileName(), h.tensors().size());
             for (TensorInfo info : h.tensors()) {
-                String name = llama ? GgufNames.toHf(info.name()) : info.name();
+                String name = llama ? GgufNames.toHf(family, info.name()) : info.name();
                 if (weights.put(name, new DenseWeight(tensor(path, ch, info, h.dataStart(), size))) != null) {
                     throw BadInputException.inFile(path, "tensor " + info.name() + " appears twice");
                 }
@@ -105,6 +106,11 @@ public final class GgufReader implements CheckpointReader {
             }
             progress.end();
             Map<String, Object> config = config(h.metadata(), arch, weights);
+            if (FusedProjections.fused(family)) {
+                Map<String, EncodedTensor> split = FusedProjections.split(path.toString(), weights, config);
+                weights.clear();
+                weights.putAll(split);
+            }
             return new Model(ModelFormat.GGUF, path.toString(), family != null ? family.id : arch, null, weights, config, Map.of(), null, List.of());
         } catch (IOException e) {
             throw BadInputException.inFile(path, "cannot read: " + e.getMessage(), e);

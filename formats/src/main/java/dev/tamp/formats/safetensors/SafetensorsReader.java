@@ -15,6 +15,8 @@ import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
 import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.FusedProjections;
+import dev.tamp.formats.ModelFamily;
 import dev.tamp.formats.MessageText;
 import dev.tamp.formats.HfConfig;
 import java.io.IOException;
@@ -85,6 +87,7 @@ public final class SafetensorsReader implements CheckpointReader {
             if (Files.isRegularFile(cfg)) config.putAll(HfConfig.read(cfg));
         }
         String arch = HfConfig.architecture(config);
+        if (FusedProjections.fused(ModelFamily.of(arch))) weights = FusedProjections.split(path.toString(), weights, config);
         return new Model(ModelFormat.SAFETENSORS, path.toString(), arch, null, weights, config, Map.of(), tokenizer, List.of());
     }
 
@@ -100,6 +103,11 @@ public final class SafetensorsReader implements CheckpointReader {
                 readDirectory(path, ignored, new LinkedHashMap<>(), regions);
             } else {
                 readFile(path, ignored, new LinkedHashMap<>(), regions);
+            }
+            Path cfg = Files.isDirectory(path) ? path.resolve("config.json") : path.toAbsolutePath().resolveSibling("config.json");
+            if (Files.isRegularFile(cfg)) {
+                Map<String, Object> config = HfConfig.read(cfg);
+                if (FusedProjections.fused(ModelFamily.of(HfConfig.architecture(config)))) return FusedProjections.splitRegions(path.toString(), regions, config);
             }
             return regions;
         });
