@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * A Llama-family model as GGUF (formats.md §4.2, §6.3): llama.cpp's tensor names and {@code llama.*}
@@ -85,23 +86,27 @@ public final class GgufExport {
         int vocabSize = c.get("vocab_size") instanceof Number v ? v.intValue() : embedding != null ? (int) embedding.shape()[0] : 0;
         GgufVocab.Written vocab = GgufVocab.put(model, vocabSize, meta);
         List<TensorData> tensors = new ArrayList<>();
-        List<Line> lines = new ArrayList<>();
-        Map<String, Map<String, Encoded>> pending = new LinkedHashMap<>();
+        // report lines in model order, filled in as the writer encodes each tensor
+        Map<String, Line> lines = new LinkedHashMap<>();
+        Map<String, List<String>> pending = new LinkedHashMap<>();
         for (Map.Entry<String, EncodedTensor> e : model.weights().entrySet()) {
-            String name = e.getKey(), gname = GgufNames.fromHf(name);
+            String name = e.getKey();
             EncodedTensor w = e.getValue();
+            if (!(w instanceof DenseWeight)) lines.put(name, null);
             int headsHere = name.endsWith("self_attn.q_proj.weight") ? (int) heads : name.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
-            int permuteHeads = permute ? headsHere : 0;
-            Encoded enc = encode(name, w);
-            byte[] bytes = permuteHeads > 0 ? permuteRows(enc.bytes, enc.shape, permuteHeads, enc.type) : enc.bytes;
+            Supplier<byte[]> bytes = encoder(name, w, permute ? headsHere : 0, lines);
             String fused = FusedProjections.fused(family) ? FusedProjections.fusedNameOf(name) : null;
-            if (fused != null) {
-                TensorData whole = stack(model, fused, name, new Encoded(enc.type, enc.shape, bytes, enc.note), pending);
-                if (whole != null) tensors.add(whole);
-            } else {
-                tensors.add(new TensorData(gname, enc.type, enc.shape, bytes));
+            if (fused == null) {
+                tensors.add(new TensorData(GgufNames.fromHf(name), plan(w), w.shape(), bytes));
+                continue;
             }
-            if (!(w instanceof DenseWeight)) lines.add(new Line(name, w.describe(), gname + " " + enc.type, enc.note));
+            List<String> have = pending.computeIfAbsent(fused, k -> new ArrayList<>());
+            have.add(name);
+            FusedProjections.Parts parts = FusedProjections.parts(fused, c);
+            if (have.size() == parts.names().size()) {
+                pending.remove(fused);
+                tensors.add(stacked(model, fused, parts, lines, permute, heads, kvHeads));
+            }
         }
         if (lc.ropeFreqFactors() != null && !model.weights().containsKey(RopeScaling.GGUF_TENSOR)) {
             // llama.cpp reads Llama 3's RoPE scaling as per-pair frequency divisors, as its converter writes them
@@ -113,35 +118,62 @@ public final class GgufExport {
             throw new UnsupportedModelException(model.source() + ": " + pending.keySet().iterator().next() + " lacks some of its parts for GGUF");
         }
         GgufWriter.write(out, meta, tensors);
-        return new Result(lines, vocab);
+        return new Result(new ArrayList<>(lines.values()), vocab);
     }
 
     record Encoded(GgmlType type, long[] shape, byte[] bytes, String note) {}
 
+    /** The bytes of one tensor, encoded (and its Q/K rows permuted) only when the writer asks; records its report line. */
+    private static Supplier<byte[]> encoder(String name, EncodedTensor w, int permuteHeads, Map<String, Line> lines) {
+        return () -> {
+            Encoded enc = encode(name, w);
+            if (enc.type != plan(w)) throw new IllegalStateException(name + ": planned " + plan(w) + ", encoded " + enc.type);
+            if (lines.containsKey(name)) lines.put(name, new Line(name, w.describe(), GgufNames.fromHf(name) + " " + enc.type, enc.note));
+            return permuteHeads > 0 ? permuteRows(enc.bytes, enc.shape, permuteHeads, enc.type) : enc.bytes;
+        };
+    }
+
     /**
-     * Collects the parts of one fused projection (Phi-3's qkv, gate_up); once all are there, the GGUF tensor with
-     * their rows stacked in order. ggml blocks never span rows, so stacking the encoded bytes is exact — when the
-     * parts share a type; parts quantized differently cannot share one ggml tensor and are refused by name.
+     * One fused projection (Phi-3's qkv, gate_up) as a GGUF tensor with its parts' rows stacked in order. ggml
+     * blocks never span rows, so stacking the encoded bytes is exact — when the parts share a type; parts
+     * quantized differently cannot share one ggml tensor and are refused by name.
      */
-    private static TensorData stack(Model model, String fused, String part, Encoded enc, Map<String, Map<String, Encoded>> pending) {
-        FusedProjections.Parts parts = FusedProjections.parts(fused, model.config());
-        Map<String, Encoded> have = pending.computeIfAbsent(fused, k -> new LinkedHashMap<>());
-        have.put(part, enc);
-        if (have.size() < parts.names().size()) return null;
-        pending.remove(fused);
-        GgmlType type = have.get(parts.names().get(0)).type;
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        long rows = 0;
+    private static TensorData stacked(Model model, String fused, FusedProjections.Parts parts, Map<String, Line> lines, boolean permute,
+                                      long heads, long kvHeads) {
+        GgmlType type = null;
+        long rows = 0, cols = 0;
         for (String n : parts.names()) {
-            Encoded e = have.get(n);
-            if (e == null || e.type != type) {
+            EncodedTensor w = model.weights().get(n);
+            if (type != null && plan(w) != type) {
                 throw new UnsupportedModelException(model.source() + ": " + fused + " is one tensor in GGUF, but its parts are stored as "
-                        + (e == null ? "(missing " + n + ")" : type + " and " + e.type) + "; quantize them alike");
+                        + type + " and " + plan(w) + "; quantize them alike");
             }
-            bytes.writeBytes(e.bytes);
-            rows += e.shape[0];
+            type = plan(w);
+            rows += w.shape()[0];
+            cols = w.shape()[1];
         }
-        return new TensorData(GgufNames.fusedToGguf(fused), type, new long[] {rows, have.get(parts.names().get(0)).shape[1]}, bytes.toByteArray());
+        return new TensorData(GgufNames.fusedToGguf(fused), type, new long[] {rows, cols}, () -> {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            for (String n : parts.names()) {
+                int h = !permute ? 0 : n.endsWith("self_attn.q_proj.weight") ? (int) heads : n.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
+                bytes.writeBytes(encoder(n, model.weights().get(n), h, lines).get());
+            }
+            return bytes.toByteArray();
+        });
+    }
+
+    /** The ggml type {@link #encode} gives {@code w}, decided from its encoding alone (the header is written first). */
+    static GgmlType plan(EncodedTensor w) {
+        if (w instanceof IntGroupedWeight q && generic(q.layout()) && q.shape().length == 2 && q.kAxis() == 1
+                && q.inputScale() == null && q.activationBits() == 0 && q.cols() % 32 == 0 && (q.bits() == 8 || q.bits() == 4)) {
+            return q.bits() == 8 ? GgmlType.Q8_0 : GgmlType.Q4_0;
+        }
+        if (w instanceof MxWeight m && generic(m.layout()) && m.shape().length == 2 && m.kAxis() == 1 && m.blockSize() == 32
+                && m.cols() % 32 == 0) {
+            if (m.format() == MxFormat.MXFP4_E2M1) return GgmlType.MXFP4;
+            if (m.format() == MxFormat.MXINT8 && mxint8Exact(m)) return GgmlType.Q8_0;
+        }
+        return GgmlType.F32;
     }
 
     static Encoded encode(String name, EncodedTensor w) {
@@ -237,6 +269,19 @@ public final class GgufExport {
     private static int code4(MxWeight m, int rowStart, int col) {
         int b = m.codes().get(rowStart + col / 2) & 0xFF;
         return (col & 1) == 0 ? b & 0x0F : b >>> 4;
+    }
+
+    /** Whether every block scale 2^(e−133) of an MXINT8 weight is an fp16 value (then it is Q8_0 exactly). */
+    private static boolean mxint8Exact(MxWeight m) {
+        int n = Math.toIntExact(m.rows()), per = Math.toIntExact(m.cols() / 32), scalesPerRow = Math.toIntExact(m.blocksPerRow());
+        for (int r = 0; r < n; r++) {
+            for (int blk = 0; blk < per; blk++) {
+                int e = m.scales().get(r * scalesPerRow + blk) & 0xFF;
+                float d = Math.scalb(1f, e - 133);
+                if (e == 0xFF || Half.f16ToFloat(Half.floatToF16(d)) != d) return false;
+            }
+        }
+        return true;
     }
 
     /** MXINT8 element q/64 · 2^(e−127) = q · 2^(e−133): Q8_0 with the same codes when 2^(e−133) is an fp16 value. */

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Writes GGUF v3 (formats.md §4.2): metadata, tensor infos, zero padding, then each tensor's raw ggml-typed
@@ -21,8 +22,24 @@ import java.util.Set;
  * (an Integer, multiple of 8) overrides the default alignment of 32.
  */
 public final class GgufWriter {
-    /** One tensor: its GGUF name, type, row-major shape (written innermost-first) and exactly its encoded bytes. */
-    public record TensorData(String name, GgmlType type, long[] shape, byte[] bytes) {}
+    /**
+     * One tensor: its GGUF name, type, row-major shape (written innermost-first) and the source of exactly its encoded
+     * bytes, asked once, when the writer reaches the tensor — so an exporter encodes one tensor at a time and the
+     * file is streamed, never held whole (the header needs only types and shapes).
+     */
+    public record TensorData(String name, GgmlType type, long[] shape, Supplier<byte[]> source) {
+        public TensorData(String name, GgmlType type, long[] shape, byte[] bytes) {
+            this(name, type, shape, () -> bytes);
+        }
+
+        public byte[] bytes() {
+            return source.get();
+        }
+
+        long size() {
+            return type.bytes(Tensor.numel(shape));
+        }
+    }
 
     private GgufWriter() {}
 
@@ -67,16 +84,12 @@ public final class GgufWriter {
             if (t.shape()[t.shape().length - 1] % t.type().blockSize != 0) {
                 throw new IllegalArgumentException("tensor " + t.name() + ": the innermost dimension is not a whole number of " + t.type() + " blocks");
             }
-            long expected = t.type().bytes(Tensor.numel(t.shape()));
-            if (t.bytes().length != expected) {
-                throw new IllegalArgumentException("tensor " + t.name() + " has " + t.bytes().length + " bytes, its shape and type need " + expected);
-            }
             le.str(t.name());
             le.i32(t.shape().length);
             for (int d = t.shape().length - 1; d >= 0; d--) le.i64(t.shape()[d]);
             le.i32(t.type().id);
             le.i64(off);
-            off += pad(t.bytes().length, align) + t.bytes().length;
+            off += pad(t.size(), align) + t.size();
         }
         final long a = align;
         AtomicFiles.writeStream(out, o -> {
@@ -84,8 +97,12 @@ public final class GgufWriter {
             o.write(h);
             o.write(new byte[(int) pad(h.length, a)]);
             for (TensorData t : tensors) {
-                o.write(t.bytes());
-                o.write(new byte[(int) pad(t.bytes().length, a)]);
+                byte[] b = t.bytes();
+                if (b.length != t.size()) {
+                    throw new IllegalArgumentException("tensor " + t.name() + " has " + b.length + " bytes, its shape and type need " + t.size());
+                }
+                o.write(b);
+                o.write(new byte[(int) pad(b.length, a)]);
             }
         });
     }
