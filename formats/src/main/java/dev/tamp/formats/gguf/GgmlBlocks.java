@@ -67,7 +67,7 @@ public final class GgmlBlocks {
     /**
      * One block of 4- or 5-bit codes: 16 nibble bytes at {@code qs}, fifth bits (element j's is bit j) in {@code high}
      * (0 for 4-bit types). ggml computes (q + offset)·d for the symmetric types and q·d + m for those with a min;
-     * adding a zero m would turn −0 into +0, so the two stay separate.
+     * the two forms round differently (and q·d + 0 turns −0 into +0), so each type keeps its own.
      */
     private static void nibbles(ByteBuffer b, int qs, int offset, float d, float m, boolean withMin, int high, float[] out, int o) {
         for (int j = 0; j < 16; j++) {
