@@ -14,6 +14,10 @@
 #include "ggml-backend.h"
 #include "gguf.h"
 
+// ggml-base exports Q8_K's decoder (ggml-quants.h, not a public header) but leaves it out of the type traits: Q8_K is
+// the activation type of k-quant dot products, so ggml never needs to_float for it. dequant uses it directly.
+void dequantize_row_q8_K(const void *x, float *y, int64_t k);
+
 static void quiet_log(enum ggml_log_level level, const char *text, void *user) {
     (void) user;
     if (getenv("ORACLE_VERBOSE") || level == GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
@@ -94,7 +98,8 @@ static int dequant(const char *model_path, const char *out, const char *name) {
     enum ggml_type type = gguf_get_tensor_type(g, id);
     size_t bytes = gguf_get_tensor_size(g, id);
     const struct ggml_type_traits *tt = ggml_get_type_traits(type);
-    if (!tt->to_float && type != GGML_TYPE_F32) return fail("no decoder for type", tt->type_name);
+    ggml_to_float_t to_float = type == GGML_TYPE_Q8_K ? (ggml_to_float_t) dequantize_row_q8_K : tt->to_float;
+    if (!to_float && type != GGML_TYPE_F32) return fail("no decoder for type", tt->type_name);
     size_t n = bytes / tt->type_size * tt->blck_size;
     void *raw = malloc(bytes);
     FILE *f = fopen(model_path, "rb");
@@ -103,7 +108,7 @@ static int dequant(const char *model_path, const char *out, const char *name) {
     }
     fclose(f);
     float *v = malloc(sizeof(float) * n);
-    if (type == GGML_TYPE_F32) memcpy(v, raw, bytes); else tt->to_float(raw, v, (int64_t) n);
+    if (type == GGML_TYPE_F32) memcpy(v, raw, bytes); else to_float(raw, v, (int64_t) n);
     int rc = write_floats(out, v, n);
     printf("type %s elements %zu\n", tt->type_name, n);
     free(raw);

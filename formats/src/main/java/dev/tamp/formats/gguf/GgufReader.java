@@ -34,9 +34,10 @@ import java.util.Map;
 
 /**
  * Reads GGUF v2/v3 (formats.md §4.2): header, metadata key/values of every type (arrays included), tensor
- * infos, then the tensors. F32/F16/BF16 data is memory-mapped as-is; Q8_0/Q4_0 data is dequantized to F32
- * on read (exact: every Q8_0/Q4_0 value is a small integer times an fp16 scale, which float32 holds exactly),
- * so those tensors cost heap — 8× their file size for Q4_0 — and a file that would not fit is refused up front.
+ * infos, then the tensors. F32/F16/BF16 data is memory-mapped as-is; block-quantized data (Q4_0, Q4_1, Q5_0, Q5_1,
+ * Q8_0, the k-quants Q2_K..Q6_K and Q8_K, IQ4_NL, IQ4_XS, MXFP4) is dequantized to F32 on read, bit for bit as ggml's
+ * own to_float does ({@link GgmlBlocks}, {@link GgmlKQuants}), so those tensors cost heap — about 7× their file size
+ * for Q4_K — and a file that would not fit is refused up front.
  * Every count and length is checked against the bytes that remain before anything is allocated. Llama-family
  * tensors are renamed to Hugging Face names so the same graph builder serves them.
  */
@@ -179,12 +180,12 @@ public final class GgufReader implements CheckpointReader {
         return n;
     }
 
-    /** Refuses before allocating when the dequantized Q8_0/Q4_0 tensors would not fit in the heap. */
+    /** Refuses before allocating when the dequantized block-quantized tensors would not fit in the heap. */
     private static void checkDequantizedSize(Path path, List<TensorInfo> infos) {
         long bytes = 0;
         for (TensorInfo info : infos) {
             GgmlType t = GgmlType.of(info.type());
-            if (t == GgmlType.Q8_0 || t == GgmlType.Q4_0 || t == GgmlType.MXFP4) {
+            if (t != null && t.isBlockQuantized()) {
                 try {
                     bytes = Math.addExact(bytes, Math.multiplyExact(Tensor.numel(info.shape()), 4L));
                 } catch (ArithmeticException | IllegalArgumentException e) {
@@ -195,7 +196,7 @@ public final class GgufReader implements CheckpointReader {
         Runtime rt = Runtime.getRuntime();
         long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (bytes > available) {
-            throw new UnsupportedModelException(path + ": its Q8_0/Q4_0 tensors dequantize to " + (bytes >> 20)
+            throw new UnsupportedModelException(path + ": its block-quantized tensors dequantize to " + (bytes >> 20)
                     + " MiB of F32, more than the " + (available >> 20) + " MiB of free heap (raise -Xmx)");
         }
     }
@@ -204,7 +205,7 @@ public final class GgufReader implements CheckpointReader {
         GgmlType t = GgmlType.of(info.type());
         if (t == null) {
             throw new UnsupportedModelException(path + ": tensor " + info.name() + " has ggml type " + GgmlType.describe(info.type())
-                    + ", which tamp does not read (F32, F16, BF16, Q8_0, Q4_0, MXFP4 are supported)");
+                    + ", which tamp does not read (" + GgmlType.supportedNames() + " are supported)");
         }
         long inner = info.shape()[info.shape().length - 1];
         if (inner % t.blockSize != 0) {
@@ -227,13 +228,17 @@ public final class GgufReader implements CheckpointReader {
             case F32 -> Tensor.of(DType.F32, info.shape(), raw);
             case F16 -> Tensor.of(DType.F16, info.shape(), raw);
             case BF16 -> Tensor.of(DType.BF16, info.shape(), raw);
-            case Q8_0, Q4_0, MXFP4 -> {
-                if (n > (Integer.MAX_VALUE - 8) / 4) {
-                    throw new UnsupportedModelException(path + ": tensor " + info.name() + " dequantizes to more than 2 GiB of F32");
-                }
-                yield Tensor.ofFloats(GgmlBlocks.dequantize(t, raw, (int) n), info.shape());
-            }
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, MXFP4 -> Tensor.ofFloats(GgmlBlocks.dequantize(t, raw, floats(path, info, n)), info.shape());
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_XS -> Tensor.ofFloats(GgmlKQuants.dequantize(t, raw, floats(path, info, n)), info.shape());
         };
+    }
+
+    /** {@code n} as the length of the F32 array a block-quantized tensor dequantizes into. */
+    private static int floats(Path path, TensorInfo info, long n) {
+        if (n > (Integer.MAX_VALUE - 8) / 4) {
+            throw new UnsupportedModelException(path + ": tensor " + info.name() + " dequantizes to more than 2 GiB of F32");
+        }
+        return (int) n;
     }
 
     private static String string(Path path, ByteBuffer b, String what) {

@@ -237,9 +237,13 @@ class GgufReaderTest {
     @Test
     void unsupportedTypesAndVersionsAreNamed() throws IOException {
         Le f = new Le().i32(0x46554747).i32(3).i64(1).i64(0);
-        f.str("blk.0.attn_q.weight").i32(2).i64(256).i64(2).i32(12).i64(0).padTo(32).raw(new byte[2 * 144]);
-        Path q4k = write("q4k.gguf", f.bytes());
-        assertUnsupported(q4k, () -> reader.read(q4k, Progress.NONE), "blk.0.attn_q.weight", "Q4_K (12)");
+        f.str("blk.0.attn_q.weight").i32(2).i64(256).i64(2).i32(16).i64(0).padTo(32).raw(new byte[2 * 66]);
+        Path iq2 = write("iq2xxs.gguf", f.bytes());
+        assertUnsupported(iq2, () -> reader.read(iq2, Progress.NONE), "blk.0.attn_q.weight", "IQ2_XXS (16)", "Q4_K, ");
+        Le t = new Le().i32(0x46554747).i32(3).i64(1).i64(0);
+        t.str("blk.1.ffn_up.weight").i32(1).i64(256).i32(35).i64(0).padTo(32).raw(new byte[66]);
+        Path tq2 = write("tq2.gguf", t.bytes());
+        assertUnsupported(tq2, () -> reader.read(tq2, Progress.NONE), "blk.1.ffn_up.weight", "TQ2_0 (35)");
         Path v1 = write("v1.gguf", new Le().i32(0x46554747).i32(1).i32(0).i32(0).bytes());
         assertUnsupported(v1, () -> reader.read(v1, Progress.NONE), "version 1");
         Path be = write("be.gguf", new Le().i32(0x46554747).i32(Integer.reverseBytes(3)).i64(0).i64(0).bytes());
