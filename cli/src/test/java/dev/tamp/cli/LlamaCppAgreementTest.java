@@ -171,6 +171,27 @@ class LlamaCppAgreementTest {
         System.err.println(String.join("\n", table));
     }
 
+    /**
+     * `tamp verify` of a tamp W4 pack and, in the same command, llama.cpp's Q4_K_M of the same checkpoint (written by
+     * llama_model_quantize from tamp's F32 export, read by tamp's K-quant decoders) against the F32 original.
+     */
+    @Test
+    void verifyComparesATampPackWithLlamaCppQ4KM() throws IOException {
+        Path hf = tmp.resolve("k-hf"), f32 = tmp.resolve("k-f32.gguf"), q4km = tmp.resolve("k-Q4_K_M.gguf"), w4 = tmp.resolve("k-w4.tpk");
+        dev.tamp.cli.bench.LlamaCheckpointGenerator.write(hf, new dev.tamp.cli.bench.LlamaCheckpointGenerator.Shape(256, 512, 2, 4, 2, 512), 9);
+        ok(CliTest.tamp("export", hf.toString(), "--to", "gguf", "-o", f32.toString()));
+        llama.quantize(f32, q4km, 15, false);
+        ok(CliTest.tamp("quantize", hf.toString(), "--method", "rtn", "--bits", "4", "--group", "32", "-o", w4.toString()));
+        Run v = CliTest.tamp("verify", w4.toString(), "--reference", hf.toString(), "--compare", q4km.toString(), "--sequences", "4",
+                "--seq-len", "32", "--max-kl", "1", "--json");
+        ok(v);
+        JsonNode j = Json.parse(v.out());
+        double ours = j.get("metrics").get("kl").asDouble(), theirs = j.get("compared").get(q4km.toString()).get("kl").asDouble();
+        System.err.printf(Locale.ROOT, "verify vs F32: tamp W4 g32 KL %.3g | llama.cpp Q4_K_M KL %.3g%n", ours, theirs);
+        assertTrue(ours > 0 && theirs > 0 && ours < 1 && theirs < 1 && ours != theirs, v.out());
+        assertTrue(j.get("passed").asBoolean());
+    }
+
     /** Next-token logits from `tamp run MODEL --tokens … --logits -o FILE`. */
     static float[][] tampLogits(Path model) throws IOException {
         Path out = Files.createTempFile(tmp, "logits", ".f32");

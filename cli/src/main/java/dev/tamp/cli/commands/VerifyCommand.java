@@ -46,7 +46,8 @@ import picocli.CommandLine.Spec;
                 + "backends, the largest difference between their candidate outputs. The reference runs on the java backend."},
         footer = {"", "Examples:", "  tamp verify minilm-w4.tpk --reference minilm --min-cosine 0.95 --min-recall 0.94",
                 "  tamp verify minilm-w8a8.tpk --reference minilm --backend java,torch --json",
-                "  tamp verify stories-w4.tpk --reference stories260k --max-kl 0.5 --max-ppl-increase 0.2"})
+                "  tamp verify stories-w4.tpk --reference stories260k --max-kl 0.5 --max-ppl-increase 0.2",
+                "  tamp verify llama-w4.tpk --reference llama-f32.gguf --compare llama-Q4_K_M.gguf   (llama.cpp's quantization, same inputs)"})
 public final class VerifyCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CANDIDATE") String candidate;
 
@@ -83,6 +84,11 @@ public final class VerifyCommand implements Callable<Integer> {
             + "(java backend; 16 held-out sentences or 4 sequences), to see where the error comes from.")
     boolean layers;
 
+    @Option(names = "--compare", paramLabel = "MODEL", description = "Also measure this model (repeatable; e.g. a llama.cpp Q4_K_M GGUF "
+            + "of the same checkpoint) against the reference on the same inputs, java backend, reported beside the candidate; "
+            + "thresholds apply to the candidate only.")
+    List<String> compare = new ArrayList<>();
+
     @Option(names = "--json", description = "Print one JSON report.") boolean json;
 
     @Mixin RuntimeOptions rt;
@@ -95,10 +101,8 @@ public final class VerifyCommand implements Callable<Integer> {
         List<String> backends = List.of((rt.backend == null ? "java" : rt.backend).split(","));
         LoadedModel cand = LoadedModel.load(candidate, rt.tokenizer, progress);
         LoadedModel ref = LoadedModel.load(reference, rt.tokenizer, progress);
-        if (ref.isDecoder() != cand.isDecoder()) {
-            throw new BadInputException(candidate + " is " + (cand.isDecoder() ? "a decoder" : "an encoder") + " but reference " + reference
-                    + " is " + (ref.isDecoder() ? "a decoder" : "an encoder") + "; compare like with like");
-        }
+        likeWithLike(candidate, cand, ref);
+        List<ObjectNode> compared = new ArrayList<>();
         if (cand.isDecoder() && (minCosine != null || minRecall != null)) throw new BadInputException("--min-cosine/--min-recall apply to encoders");
         if (!cand.isDecoder() && (maxKl != null || maxPplIncrease != null)) throw new BadInputException("--max-kl/--max-ppl-increase apply to decoders");
         Backend java = Backends.of("java");
@@ -115,18 +119,20 @@ public final class VerifyCommand implements Callable<Integer> {
                         long t0 = System.nanoTime();
                         DecoderMetrics m = DecoderEvaluation.compare(r, c, seqs);
                         double ms = (System.nanoTime() - t0) / 1e6;
-                        ObjectNode o = Json.object();
-                        o.put("backend", name);
-                        o.put("kl", m.meanKl());
-                        o.put("top1_agreement", m.top1Agreement());
-                        o.put("perplexity", m.candidatePerplexity());
-                        o.put("reference_perplexity", m.referencePerplexity());
-                        o.put("ms_per_sequence", ms / seqs.length);
-                        o.put("peak_rss_mb", ProcessStats.peakRssMb());
-                        perBackend.add(o);
+                        perBackend.add(decoderRow(name, m, ms / seqs.length));
                         double increase = m.candidatePerplexity() / m.referencePerplexity() - 1;
                         check(failures, name, "kl", m.meanKl(), maxKl, false);
                         check(failures, name, "perplexity increase", increase, maxPplIncrease, false);
+                    }
+                }
+                for (String other : compare) {
+                    progress.info("verify " + other + " (compared)");
+                    LoadedModel om = LoadedModel.load(other, rt.tokenizer, progress);
+                    likeWithLike(other, om, ref);
+                    try (Generator c = new Generator(om.runnable(), java)) {
+                        long t0 = System.nanoTime();
+                        DecoderMetrics m = DecoderEvaluation.compare(r, c, seqs);
+                        compared.add(decoderRow(other, m, (System.nanoTime() - t0) / 1e6 / seqs.length));
                     }
                 }
             }
@@ -162,10 +168,24 @@ public final class VerifyCommand implements Callable<Integer> {
                     perBackend.add(o);
                 }
             }
+            for (String other : compare) {
+                LoadedModel om = LoadedModel.load(other, rt.tokenizer, progress);
+                likeWithLike(other, om, ref);
+                try (Embedder e = new Embedder(om.runnable(), java, om.tokenizer(), Pooling.forModel(om.model), 0)) {
+                    EmbeddingMetrics.CosineStats cs = EmbeddingMetrics.cosineStats(e.embed(held, rt.batchSize, ExecutionListener.NONE), want);
+                    ObjectNode o = Json.object();
+                    o.put("backend", other);
+                    o.put("cosine_mean", cs.mean());
+                    o.put("cosine_min", cs.min());
+                    o.put("cosine_p5", cs.p5());
+                    if (pairs > 0) o.put("recall_at_1", EncoderEvaluation.retrieval(e, pairs, pairs, seed, rt.batchSize).recallAt1());
+                    compared.add(o);
+                }
+            }
         }
         Map<String, Double> layerErrors = layers ? layerErrors(cand, ref, progress) : null;
         double agreement = maxAbsDifference(outputs);
-        print(perBackend, agreement, failures, layerErrors);
+        print(perBackend, compared, agreement, failures, layerErrors);
         if (!failures.isEmpty()) throw new ThresholdNotMetException(candidate + ": " + String.join("; ", failures));
         return 0;
     }
@@ -233,7 +253,27 @@ public final class VerifyCommand implements Callable<Integer> {
         layerErrors.forEach((k, v) -> out.printf(Locale.ROOT, "    %-60s %.5f%s%n", k, v, v == worst ? "  <- worst" : ""));
     }
 
-    private void print(List<ObjectNode> perBackend, double agreement, List<String> failures, Map<String, Double> layerErrors) {
+    private void likeWithLike(String path, LoadedModel m, LoadedModel ref) {
+        if (ref.isDecoder() != m.isDecoder()) {
+            throw new BadInputException(path + " is " + (m.isDecoder() ? "a decoder" : "an encoder") + " but reference " + reference
+                    + " is " + (ref.isDecoder() ? "a decoder" : "an encoder") + "; compare like with like");
+        }
+    }
+
+    private static ObjectNode decoderRow(String name, DecoderMetrics m, double msPerSequence) {
+        ObjectNode o = Json.object();
+        o.put("backend", name);
+        o.put("kl", m.meanKl());
+        o.put("top1_agreement", m.top1Agreement());
+        o.put("perplexity", m.candidatePerplexity());
+        o.put("reference_perplexity", m.referencePerplexity());
+        o.put("ms_per_sequence", msPerSequence);
+        o.put("peak_rss_mb", ProcessStats.peakRssMb());
+        return o;
+    }
+
+    private void print(List<ObjectNode> perBackend, List<ObjectNode> compared, double agreement, List<String> failures,
+                       Map<String, Double> layerErrors) {
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Double> thresholds = new LinkedHashMap<>();
         if (minCosine != null) thresholds.put("min_cosine", minCosine);
@@ -255,6 +295,14 @@ public final class VerifyCommand implements Callable<Integer> {
                 backendsNode.set(b.get("backend").asText(), copy);
             }
             if (!Double.isNaN(agreement)) o.put("backend_max_abs_diff", agreement);
+            if (!compared.isEmpty()) {
+                ObjectNode cmp = o.putObject("compared");
+                for (ObjectNode b : compared) {
+                    ObjectNode copy = b.deepCopy();
+                    copy.remove("backend");
+                    cmp.set(b.get("backend").asText(), copy);
+                }
+            }
             ObjectNode t = o.putObject("thresholds");
             thresholds.forEach(t::put);
             ArrayNode f = o.putArray("failures");
@@ -267,7 +315,9 @@ public final class VerifyCommand implements Callable<Integer> {
             out.println(Json.pretty(o));
         } else {
             out.printf(Locale.ROOT, "verify %s against %s%n", candidate, reference);
-            for (ObjectNode b : perBackend) {
+            List<ObjectNode> rows = new ArrayList<>(perBackend);
+            for (ObjectNode c : compared) rows.add(c.deepCopy().put("backend", "compared: " + c.get("backend").asText()));
+            for (ObjectNode b : rows) {
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-10s", b.get("backend").asText()));
                 b.fields().forEachRemaining(e -> {
                     if (e.getKey().equals("backend")) return;
