@@ -173,7 +173,22 @@ public final class GgufExport {
             if (m.format() == MxFormat.MXFP4_E2M1) return GgmlType.MXFP4;
             if (m.format() == MxFormat.MXINT8 && mxint8Exact(m)) return GgmlType.Q8_0;
         }
-        return GgmlType.F32;
+        GgmlType half = sixteenBit(w);
+        return half != null ? half : GgmlType.F32;
+    }
+
+    /**
+     * BF16 / F16 for a dense matrix stored so (ggml has both types), else null. Vectors (norms, biases) stay F32 as
+     * llama.cpp's converter writes them: its CPU element-wise ops take no 16-bit second operand (found here: a BF16
+     * RMSNorm weight aborts llama_decode in binary_op).
+     */
+    private static GgmlType sixteenBit(EncodedTensor w) {
+        if (!(w instanceof DenseWeight d) || d.tensor().rank() < 2) return null;
+        return switch (d.tensor().dtype()) {
+            case BF16 -> GgmlType.BF16;
+            case F16 -> GgmlType.F16;
+            default -> null;
+        };
     }
 
     static Encoded encode(String name, EncodedTensor w) {
@@ -198,6 +213,12 @@ public final class GgufExport {
                 Encoded e = mxint8(name, m, shape);
                 if (e != null) return e;
             }
+        }
+        GgmlType half = sixteenBit(w);
+        if (half != null) {
+            // a 16-bit float tensor goes in as it is stored (bits unchanged): half the bytes of F32, nothing rounded
+            byte[] raw = ((DenseWeight) w).tensor().toByteArray();
+            return new Encoded(half, shape, raw, null);
         }
         float[] v = WeightDecoders.decodeAsStored(name, w);
         String note = null;
