@@ -172,6 +172,35 @@ class LlamaCppAgreementTest {
     }
 
     /**
+     * --gguf-embeddings q8_0 / q4_0 quantizes the float token embedding byte for byte as llama.cpp's quantize does the
+     * same floats (stories260k's F32 export requantized with llama_model_quantize, pure, so token_embd gets the type).
+     */
+    @Test
+    void embeddingQuantizedAtExportIsLlamaCppsBytes() throws IOException {
+        Path stories = TestModels.stories(), f32 = tmp.resolve("e-f32.gguf");
+        ok(CliTest.tamp("export", stories.toString(), "--to", "gguf", "-o", f32.toString()));
+        for (String[] t : new String[][] {{"q8_0", "7"}, {"q4_0", "2"}}) {
+            Path ours = tmp.resolve("e-" + t[0] + ".gguf"), theirs = tmp.resolve("e-llama-" + t[0] + ".gguf");
+            Run r = CliTest.tamp("export", stories.toString(), "--to", "gguf", "--gguf-embeddings", t[0], "-o", ours.toString());
+            ok(r);
+            assertTrue(r.out().contains("token_embd.weight " + t[0].toUpperCase(Locale.ROOT)), r.out());
+            llama.quantize(f32, theirs, Integer.parseInt(t[1]), true);
+            assertArrayEquals(tensorBytes(theirs, "token_embd.weight"), tensorBytes(ours, "token_embd.weight"), t[0] + " token_embd bytes");
+        }
+    }
+
+    static byte[] tensorBytes(Path gguf, String name) throws IOException {
+        dev.tamp.formats.gguf.GgufReader.Header h = dev.tamp.formats.gguf.GgufReader.readHeader(gguf);
+        dev.tamp.formats.gguf.GgufReader.TensorInfo info = h.tensors().stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
+        dev.tamp.formats.gguf.GgmlType type = dev.tamp.formats.gguf.GgmlType.of(info.type());
+        long n = 1;
+        for (long d : info.shape()) n *= d;
+        byte[] all = Files.readAllBytes(gguf);
+        int from = Math.toIntExact(h.dataStart() + info.offset());
+        return java.util.Arrays.copyOfRange(all, from, from + Math.toIntExact(type.bytes(n)));
+    }
+
+    /**
      * `tamp verify` of a tamp W4 pack and, in the same command, llama.cpp's Q4_K_M of the same checkpoint (written by
      * llama_model_quantize from tamp's F32 export, read by tamp's K-quant decoders) against the F32 original.
      */

@@ -53,6 +53,11 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output file.")
     Path output;
 
+    @Option(names = "--gguf-embeddings", paramLabel = "TYPE", description = "GGUF: quantize a float token embedding to q8_0 or q4_0 "
+            + "with ggml's reference rules, as llama.cpp's quantize does for those types (also the head when it is tied); default: keep it "
+            + "as the model stores it.")
+    String ggufEmbeddings;
+
     @Option(names = "--json", description = "Print the per-tensor report as one JSON document.")
     boolean json;
 
@@ -71,7 +76,7 @@ public final class ExportCommand implements Callable<Integer> {
                     .map(e -> new Line(e.tensor(), e.encoding(), e.exportedAs(), e.note())).toList();
             case SAFETENSORS -> SafetensorsExport.write(lm.model, floatType, output);
             case GGUF -> {
-                GgufExport.Result r = GgufExport.write(lm.model, output);
+                GgufExport.Result r = GgufExport.write(lm.model, output, embeddingType());
                 vocab = r.vocab();
                 yield r.lines();
             }
@@ -81,6 +86,16 @@ public final class ExportCommand implements Callable<Integer> {
         if (tokenizer != null) progress.info("wrote " + tokenizer);
         print(lines, tokenizer, vocab);
         return 0;
+    }
+
+    private dev.tamp.formats.gguf.GgmlType embeddingType() {
+        if (ggufEmbeddings == null || ggufEmbeddings.equalsIgnoreCase("keep")) return null;
+        if (to != Target.GGUF) throw new dev.tamp.core.error.BadInputException("--gguf-embeddings applies to --to gguf");
+        return switch (ggufEmbeddings.toLowerCase(Locale.ROOT)) {
+            case "q8_0" -> dev.tamp.formats.gguf.GgmlType.Q8_0;
+            case "q4_0" -> dev.tamp.formats.gguf.GgmlType.Q4_0;
+            default -> throw new dev.tamp.core.error.BadInputException("--gguf-embeddings " + ggufEmbeddings + ": expected keep, q8_0 or q4_0");
+        };
     }
 
     /** Writes the model's tokenizer beside the export; returns where, or null (GGUF carries its vocabulary inside; a model may have none). */

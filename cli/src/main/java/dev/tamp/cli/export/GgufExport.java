@@ -50,6 +50,11 @@ public final class GgufExport {
     public record Result(List<Line> lines, GgufVocab.Written vocab) {}
 
     public static Result write(Model model, Path out) {
+        return write(model, out, null);
+    }
+
+    /** @param embeddingType Q8_0 / Q4_0: the float token embedding quantized to it (llama.cpp's quantize does); null keeps it */
+    public static Result write(Model model, Path out, GgmlType embeddingType) {
         Map<String, Object> c = model.config();
         ModelFamily family = ModelFamily.of(model.architecture());
         if (family == null || !family.llamaGraph) family = ModelFamily.of(String.valueOf(c.get("model_type")));
@@ -95,6 +100,16 @@ public final class GgufExport {
             if (!(w instanceof DenseWeight)) lines.put(name, null);
             int headsHere = name.endsWith("self_attn.q_proj.weight") ? (int) heads : name.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
             Supplier<byte[]> bytes = encoder(name, w, permute ? headsHere : 0, lines);
+            if (embeddingType != null && name.equals("model.embed_tokens.weight") && w instanceof DenseWeight && w.shape().length == 2) {
+                if (w.shape()[1] % 32 != 0) throw new UnsupportedModelException(model.source() + ": the embedding width " + w.shape()[1] + " is not a whole number of 32-element blocks");
+                lines.put(name, new Line(name, w.describe(), "token_embd.weight " + embeddingType,
+                        "quantized at export from the float embedding (--gguf-embeddings), ggml's reference rounding"));
+                tensors.add(new TensorData("token_embd.weight", embeddingType, w.shape(), () -> {
+                    float[] v = WeightDecoders.decodeAsStored(name, w);
+                    return embeddingType == GgmlType.Q8_0 ? GgmlBlocks.quantizeQ8_0(v) : GgmlBlocks.quantizeQ4_0(v);
+                }));
+                continue;
+            }
             String fused = FusedProjections.fused(family) ? FusedProjections.fusedNameOf(name) : null;
             if (fused == null) {
                 tensors.add(new TensorData(GgufNames.fromHf(name), plan(w), w.shape(), bytes));
