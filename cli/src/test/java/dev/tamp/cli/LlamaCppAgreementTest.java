@@ -116,7 +116,9 @@ class LlamaCppAgreementTest {
      * compared), keeps its own GGUF architecture and runs in llama.cpp to the logits tamp computes from the HF
      * checkpoint and from the file. SmolLM2: Llama with the head tied to the embeddings (no output.weight). Llama: Q/K rows permuted to llama.cpp's interleaved RoPE; Qwen2: q/k/v biases,
      * rotate-half kept, head tied to the embeddings; Qwen3: per-head q/k RMSNorm, head_dim 64 ≠ hidden/heads; Phi-3: fused qkv / gate_up projections, split on read
-     * and stacked again in the GGUF (attn_qkv, ffn_up) and in a safetensors export; Llama 3: the same weights as "llama" with rope_scaling, which must
+     * and stacked again in the GGUF (attn_qkv, ffn_up) and in a safetensors export; Gemma 2 / 3: sandwich norms held
+     * as (1 + w), √d embedding scale, GELU-tanh, soft caps (2), q/k norms and a local RoPE base (3), a sliding window of
+     * 16 that the 48 tokens cross; Llama 3: the same weights as "llama" with rope_scaling, which must
      * move the logits (else the scaling was dropped) and move them in llama.cpp the same way (rope_freqs.weight).
      */
     @Test
@@ -127,15 +129,15 @@ class LlamaCppAgreementTest {
         String llama3 = "\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0,"
                 + "\"original_max_position_embeddings\":64},";
         java.util.Map<String, float[][]> byVariant = new java.util.HashMap<>();
-        for (String variant : List.of("llama", "llama3", "smollm2", "qwen2", "qwen3", "phi3")) {
-            String family = variant.equals("llama3") || variant.equals("smollm2") ? "llama" : variant;
+        for (String variant : List.of("llama", "llama3", "smollm2", "qwen2", "qwen3", "phi3", "gemma2", "gemma3")) {
+            String family = variant.equals("llama3") || variant.equals("smollm2") ? "llama" : variant.equals("gemma3") ? "gemma3_text" : variant;
             Path hf = tmp.resolve(variant + "-hf"), gguf = tmp.resolve(variant + ".gguf");
             dev.tamp.cli.bench.LlamaCheckpointGenerator.write(hf,
                     new dev.tamp.cli.bench.LlamaCheckpointGenerator.Shape(128, 256, 2, 4, 2, 512, variant.equals("llama3") ? "llama" : variant,
-                            family.equals("qwen3") ? 64 : 0), 5,
+                            family.equals("qwen3") || variant.startsWith("gemma") ? 64 : 0), 5,
                     variant.equals("llama3") ? llama3 : "");
             ok(CliTest.tamp("export", hf.toString(), "--to", "gguf", "-o", gguf.toString()));
-            assertEquals(family, dev.tamp.formats.gguf.GgufReader.readHeader(gguf).metadata().get("general.architecture"));
+            assertEquals(dev.tamp.formats.ModelFamily.of(family).ggufArch, dev.tamp.formats.gguf.GgufReader.readHeader(gguf).metadata().get("general.architecture"));
             Run inspect = CliTest.tamp("inspect", gguf.toString(), "--json");
             ok(inspect);
             assertEquals(family, Json.parse(inspect.out()).get("architecture").asText(), "a " + family + " GGUF stays " + family);
@@ -162,7 +164,10 @@ class LlamaCppAgreementTest {
             }
             Agreement a = Agreement.of(fromFile, llama.logits(gguf, tokens)), roundTrip = Agreement.of(fromHf, fromFile);
             table.add(String.format(Locale.ROOT, "  %-6s llama.cpp vs tamp on the file: %s | tamp HF vs tamp GGUF: %s", variant, a, roundTrip));
-            assertTrue(a.meanKl() <= 1e-6 && a.maxAbs() < 1e-3, family + ": " + a);
+            // llama.cpp's CPU GELU looks its result up in an fp16 table (ggml-cpu vec.h, GGML_GELU_FP16): input and output
+            // rounded to fp16, which on Gemma's GELU gate moves logits by ~1e-3 (measured 1.5e-3 of a ±30 soft-capped range)
+            double maxAbs = variant.startsWith("gemma") ? 1e-2 : 1e-3;
+            assertTrue(a.meanKl() <= 1e-6 && a.maxAbs() < maxAbs, variant + ": " + a);
             assertTrue(roundTrip.maxAbs() < 1e-4, family + " HF vs GGUF in tamp: " + roundTrip);
         }
         Agreement scaling = Agreement.of(byVariant.get("llama"), byVariant.get("llama3"));

@@ -17,6 +17,10 @@ public enum ModelFamily {
     QWEN3("qwen3", "Qwen3ForCausalLM", "qwen3", true, false),
     /** Phi-3 (mini/medium, short-context RoPE): Llama's math with fused qkv and gate_up projections ({@link FusedProjections}). */
     PHI3("phi3", "Phi3ForCausalLM", "phi3", true, false),
+    /** Gemma 2: sandwich norms, √d embedding scale, GELU-tanh, soft-capped scores and logits, sliding window on even layers. */
+    GEMMA2("gemma2", "Gemma2ForCausalLM", "gemma2", true, false),
+    /** Gemma 3 (text, 1B style): Gemma 2 without soft-capping, with q/k norms, 5:1 sliding:global layers and a local RoPE base. */
+    GEMMA3("gemma3_text", "Gemma3ForCausalLM", "gemma3", true, false),
     BERT("bert", "BertModel", "bert", false, false);
 
     /** tamp's name: the model's {@code architecture()}, HF's {@code model_type}. */
@@ -47,6 +51,11 @@ public enum ModelFamily {
         return null;
     }
 
+    /** Whether the family stores RMSNorm weights as w with the multiplier 1 + w (Gemma); GGUF holds 1 + w. */
+    public boolean offsetNorms() {
+        return this == GEMMA2 || this == GEMMA3;
+    }
+
     /** The family of a GGUF {@code general.architecture}; null if tamp has none for it. */
     public static ModelFamily ofGguf(String arch) {
         for (ModelFamily f : values()) if (f.ggufArch.equals(arch) && f != MISTRAL) return f;
@@ -60,7 +69,7 @@ public enum ModelFamily {
         return null;
     }
 
-    /** "llama, mistral, qwen2, qwen3, phi3, bert": for messages. */
+    /** "llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text, bert": for messages. */
     public static String names() {
         StringBuilder sb = new StringBuilder();
         for (ModelFamily f : values()) sb.append(sb.length() == 0 ? "" : ", ").append(f.id);

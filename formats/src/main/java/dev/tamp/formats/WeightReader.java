@@ -20,7 +20,11 @@ public final class WeightReader {
     public static Function<String, EncodedTensor> of(Model model, Path source) {
         if (model.format() != ModelFormat.SAFETENSORS) return model.weights()::get;
         Map<String, TensorRegion> regions = SafetensorsReader.regions(source);
+        ModelFamily family = ModelFamily.of(model.architecture());
+        boolean offsetNorms = family != null && family.offsetNorms();
         return name -> {
+            // Gemma's norm weights were shifted on load (OffsetNorms); the file holds the unshifted ones
+            if (offsetNorms && OffsetNorms.isNorm(name)) return model.weights().get(name);
             TensorRegion r = regions.get(name);
             return r != null ? r.read() : model.weights().get(name);
         };

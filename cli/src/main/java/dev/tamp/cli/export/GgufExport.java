@@ -17,6 +17,7 @@ import dev.tamp.formats.gguf.GgmlType;
 import dev.tamp.formats.gguf.GgufNames;
 import dev.tamp.formats.gguf.GgufWriter;
 import dev.tamp.formats.gguf.GgufWriter.TensorData;
+import dev.tamp.runtime.arch.GemmaStyle;
 import dev.tamp.runtime.arch.LlamaConfig;
 import dev.tamp.runtime.arch.RopeScaling;
 import dev.tamp.runtime.kernels.WeightDecoders;
@@ -87,6 +88,20 @@ public final class GgufExport {
         meta.put(arch + ".attention.layer_norm_rms_epsilon", ((Number) c.getOrDefault("rms_norm_eps", 1e-5)).floatValue());
         meta.put(arch + ".rope.freq_base", ((Number) c.getOrDefault("rope_theta", 10000.0)).floatValue());
         if (c.get("vocab_size") instanceof Number v) meta.put(arch + ".vocab_size", v.intValue());
+        if (lc.gemma() != null) {
+            GemmaStyle gs = lc.gemma();
+            if (gs.slidingWindow() > 0) {
+                meta.put(arch + ".attention.sliding_window", gs.slidingWindow());
+                meta.put(arch + ".attention.sliding_window_pattern", gs.slidingPeriod());
+            }
+            if (gs.localRopeTheta() > 0) meta.put(arch + ".rope.freq_base_swa", (float) gs.localRopeTheta());
+            if (gs.attnSoftcap() > 0) meta.put(arch + ".attn_logit_softcapping", gs.attnSoftcap());
+            if (gs.finalSoftcap() > 0) meta.put(arch + ".final_logit_softcapping", gs.finalSoftcap());
+            if (Math.abs(gs.queryScale() * Math.sqrt(lc.headDim()) - 1) > 1e-6) {
+                // llama.cpp scales queries by 1/√head_dim (1/√(hidden/heads) for its 27B types), nothing else
+                throw new UnsupportedModelException(model.source() + ": query_pre_attn_scalar ≠ head_dim has no GGUF key llama.cpp reads");
+            }
+        }
         EncodedTensor embedding = model.weights().get("model.embed_tokens.weight");
         int vocabSize = c.get("vocab_size") instanceof Number v ? v.intValue() : embedding != null ? (int) embedding.shape()[0] : 0;
         GgufVocab.Written vocab = GgufVocab.put(model, vocabSize, meta);
@@ -99,7 +114,7 @@ public final class GgufExport {
             EncodedTensor w = e.getValue();
             if (!(w instanceof DenseWeight)) lines.put(name, null);
             int headsHere = name.endsWith("self_attn.q_proj.weight") ? (int) heads : name.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
-            Supplier<byte[]> bytes = encoder(name, w, permute ? headsHere : 0, lines);
+            Supplier<byte[]> bytes = encoder(name, GgufNames.fromHf(family, name), w, permute ? headsHere : 0, lines);
             if (embeddingType != null && name.equals("model.embed_tokens.weight") && w instanceof DenseWeight && w.shape().length == 2) {
                 if (w.shape()[1] % 32 != 0) throw new UnsupportedModelException(model.source() + ": the embedding width " + w.shape()[1] + " is not a whole number of 32-element blocks");
                 lines.put(name, new Line(name, w.describe(), "token_embd.weight " + embeddingType,
@@ -112,7 +127,7 @@ public final class GgufExport {
             }
             String fused = FusedProjections.fused(family) ? FusedProjections.fusedNameOf(name) : null;
             if (fused == null) {
-                tensors.add(new TensorData(GgufNames.fromHf(name), plan(w), w.shape(), bytes));
+                tensors.add(new TensorData(GgufNames.fromHf(family, name), plan(w), w.shape(), bytes));
                 continue;
             }
             List<String> have = pending.computeIfAbsent(fused, k -> new ArrayList<>());
@@ -139,11 +154,11 @@ public final class GgufExport {
     record Encoded(GgmlType type, long[] shape, byte[] bytes, String note) {}
 
     /** The bytes of one tensor, encoded (and its Q/K rows permuted) only when the writer asks; records its report line. */
-    private static Supplier<byte[]> encoder(String name, EncodedTensor w, int permuteHeads, Map<String, Line> lines) {
+    private static Supplier<byte[]> encoder(String name, String ggufName, EncodedTensor w, int permuteHeads, Map<String, Line> lines) {
         return () -> {
             Encoded enc = encode(name, w);
             if (enc.type != plan(w)) throw new IllegalStateException(name + ": planned " + plan(w) + ", encoded " + enc.type);
-            if (lines.containsKey(name)) lines.put(name, new Line(name, w.describe(), GgufNames.fromHf(name) + " " + enc.type, enc.note));
+            if (lines.containsKey(name)) lines.put(name, new Line(name, w.describe(), ggufName + " " + enc.type, enc.note));
             return permuteHeads > 0 ? permuteRows(enc.bytes, enc.shape, permuteHeads, enc.type) : enc.bytes;
         };
     }
@@ -171,7 +186,7 @@ public final class GgufExport {
             java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
             for (String n : parts.names()) {
                 int h = !permute ? 0 : n.endsWith("self_attn.q_proj.weight") ? (int) heads : n.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
-                bytes.writeBytes(encoder(n, model.weights().get(n), h, lines).get());
+                bytes.writeBytes(encoder(n, GgufNames.fusedToGguf(fused), model.weights().get(n), h, lines).get());
             }
             return bytes.toByteArray();
         });

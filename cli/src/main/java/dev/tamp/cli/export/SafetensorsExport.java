@@ -55,7 +55,10 @@ public final class SafetensorsExport {
         Map<String, ObjectNode> schemes = new TreeMap<>();
         List<String> sparse = new ArrayList<>();
         boolean metaRope = Boolean.TRUE.equals(model.config().get("rope_interleaved"));
-        for (Map.Entry<String, EncodedTensor> e : model.weights().entrySet()) {
+        dev.tamp.formats.ModelFamily family = dev.tamp.formats.ModelFamily.of(model.architecture());
+        Map<String, EncodedTensor> weights = family != null && family.offsetNorms()
+                ? dev.tamp.formats.OffsetNorms.toOffsets(model.weights()) : model.weights();   // Gemma checkpoints hold w of (1 + w)
+        for (Map.Entry<String, EncodedTensor> e : weights.entrySet()) {
             String name = e.getKey();
             EncodedTensor w = e.getValue();
             int[] perm = metaRope ? ropePermutation(model, name, w) : null;

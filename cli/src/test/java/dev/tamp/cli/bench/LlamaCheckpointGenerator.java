@@ -25,7 +25,9 @@ public final class LlamaCheckpointGenerator {
     /** @param qwen2 Qwen2-style: q/k/v biases and the head tied to the embeddings */
     /**
      * @param family  "llama", "smollm2" (Llama with the head tied to the embeddings), "qwen2" (q/k/v biases, tied head)
-     *                , "qwen3" (per-head q/k RMSNorm, tied head, no biases) or "phi3" (fused qkv_proj and gate_up_proj)
+     *                , "qwen3" (per-head q/k RMSNorm, tied head, no biases), "phi3" (fused qkv_proj and gate_up_proj),
+     *                "gemma2" (sandwich norms, soft caps, sliding window 16 on even layers) or "gemma3" (q/k norms,
+     *                sliding window 16 with a local RoPE base; pattern 2 so that two layers hold both kinds)
      * @param headDim per-head width; 0 = hidden / heads (Qwen3 sets it apart)
      */
     public record Shape(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, String family, int headDim) {
@@ -84,7 +86,11 @@ public final class LlamaCheckpointGenerator {
                 tensors.put(p + "self_attn.k_proj.bias", new long[] {kv});
                 tensors.put(p + "self_attn.v_proj.bias", new long[] {kv});
             }
-            if (s.family().equals("qwen3")) {
+            if (s.family().startsWith("gemma")) {
+                tensors.put(p + "pre_feedforward_layernorm.weight", new long[] {s.hidden()});
+                tensors.put(p + "post_feedforward_layernorm.weight", new long[] {s.hidden()});
+            }
+            if (s.family().equals("qwen3") || s.family().equals("gemma3")) {
                 tensors.put(p + "self_attn.q_norm.weight", new long[] {s.hd()});
                 tensors.put(p + "self_attn.k_norm.weight", new long[] {s.hd()});
             }
@@ -140,12 +146,22 @@ public final class LlamaCheckpointGenerator {
             buf.flip();
             while (buf.hasRemaining()) ch.write(buf);
         }
-        String cls = switch (s.family()) { case "qwen2" -> "Qwen2"; case "qwen3" -> "Qwen3"; case "phi3" -> "Phi3"; default -> "Llama"; };
+        String cls = switch (s.family()) {
+            case "qwen2" -> "Qwen2"; case "qwen3" -> "Qwen3"; case "phi3" -> "Phi3"; case "gemma2" -> "Gemma2"; case "gemma3" -> "Gemma3";
+            default -> "Llama";
+        };
+        String familyConfig = switch (s.family()) {
+            case "gemma2" -> "\"hidden_activation\":\"gelu_pytorch_tanh\",\"query_pre_attn_scalar\":" + s.hd()
+                    + ",\"attn_logit_softcapping\":50.0,\"final_logit_softcapping\":30.0,\"sliding_window\":16,";
+            case "gemma3" -> "\"hidden_activation\":\"gelu_pytorch_tanh\",\"query_pre_attn_scalar\":" + s.hd()
+                    + ",\"sliding_window\":16,\"sliding_window_pattern\":2,\"rope_local_base_freq\":10000.0,";
+            default -> "";
+        };
         String config = "{\"architectures\":[\"" + cls + "ForCausalLM\"],\"model_type\":\""
-                + (s.family().equals("smollm2") ? "llama" : s.family()) + "\",\"hidden_size\":" + s.hidden() + (s.headDim() > 0 ? ",\"head_dim\":" + s.headDim() : "")
+                + (s.family().equals("smollm2") ? "llama" : s.family().equals("gemma3") ? "gemma3_text" : s.family()) + "\"," + familyConfig + "\"hidden_size\":" + s.hidden() + (s.headDim() > 0 ? ",\"head_dim\":" + s.headDim() : "")
                 + ",\"intermediate_size\":" + s.intermediate() + ",\"num_hidden_layers\":" + s.layers() + ",\"num_attention_heads\":" + s.heads()
                 + ",\"num_key_value_heads\":" + s.kvHeads() + ",\"vocab_size\":" + s.vocab() + ",\"rms_norm_eps\":1e-5,"
-                + "\"max_position_embeddings\":2048,\"rope_theta\":10000.0,\"hidden_act\":\"silu\",\"tie_word_embeddings\":" + s.tied() + ","
+                + "\"max_position_embeddings\":2048,\"rope_theta\":" + (s.family().equals("gemma3") ? "1000000.0" : "10000.0") + ",\"hidden_act\":\"silu\",\"tie_word_embeddings\":" + s.tied() + ","
                 + extraConfig + "\"torch_dtype\":\"float32\"}";
         Files.writeString(dir.resolve("config.json"), config);
         return Files.size(file);

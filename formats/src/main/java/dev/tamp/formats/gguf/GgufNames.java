@@ -18,8 +18,30 @@ public final class GgufNames {
     /** Phi-3's fused tensors: attn_qkv, and ffn_up holding gate and up stacked (llama.cpp splits it in its SwiGLU). */
     private static final Pattern PHI3_FUSED = Pattern.compile("blk\\.(\\d+)\\.(attn_qkv|ffn_up)\\.weight");
 
-    /** {@link #toHf(String)} with the family's own fused names (Phi-3) first. */
+    /** Gemma's four block norms: llama.cpp's ffn_norm is Gemma's pre-FFN norm, not Llama's post-attention one. */
+    private static final String[][] GEMMA_NORMS = {
+            {"post_attention_norm", "post_attention_layernorm"}, {"ffn_norm", "pre_feedforward_layernorm"},
+            {"post_ffw_norm", "post_feedforward_layernorm"}};
+
+    /** {@link #fromHf(String)} with the family's own names (Gemma's norms) first. */
+    public static String fromHf(ModelFamily family, String hf) {
+        if (family != null && family.offsetNorms()) {
+            Matcher m = Pattern.compile("model\\.layers\\.(\\d+)\\.(\\w+)\\.weight").matcher(hf);
+            if (m.matches()) {
+                for (String[] p : GEMMA_NORMS) if (p[1].equals(m.group(2))) return "blk." + m.group(1) + "." + p[0] + ".weight";
+            }
+        }
+        return fromHf(hf);
+    }
+
+    /** {@link #toHf(String)} with the family's own names (Phi-3's fused projections, Gemma's norms) first. */
     public static String toHf(ModelFamily family, String gguf) {
+        if (family != null && family.offsetNorms()) {
+            Matcher m = BLOCK.matcher(gguf);
+            if (m.matches()) {
+                for (String[] p : GEMMA_NORMS) if (p[0].equals(m.group(2))) return "model.layers." + m.group(1) + "." + p[1] + "." + m.group(3);
+            }
+        }
         if (family == ModelFamily.PHI3) {
             Matcher m = PHI3_FUSED.matcher(gguf);
             if (m.matches()) return "model.layers." + m.group(1) + (m.group(2).equals("attn_qkv") ? ".self_attn.qkv_proj" : ".mlp.gate_up_proj") + ".weight";

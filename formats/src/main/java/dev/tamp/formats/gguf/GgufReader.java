@@ -311,7 +311,10 @@ public final class GgufReader implements CheckpointReader {
                 {"block_count", "num_hidden_layers"}, {"attention.head_count", "num_attention_heads"},
                 {"attention.head_count_kv", "num_key_value_heads"}, {"context_length", "max_position_embeddings"},
                 {"attention.layer_norm_rms_epsilon", "rms_norm_eps"}, {"attention.layer_norm_epsilon", "layer_norm_eps"},
-                {"rope.freq_base", "rope_theta"}, {"vocab_size", "vocab_size"}, {"attention.key_length", "head_dim"}};
+                {"rope.freq_base", "rope_theta"}, {"vocab_size", "vocab_size"}, {"attention.key_length", "head_dim"},
+                {"attention.sliding_window", "sliding_window"}, {"attention.sliding_window_pattern", "sliding_window_pattern"},
+                {"rope.freq_base_swa", "rope_local_base_freq"}, {"attn_logit_softcapping", "attn_logit_softcapping"},
+                {"final_logit_softcapping", "final_logit_softcapping"}};
         for (String[] k : keys) {
             Object v = meta.get(arch + "." + k[0]);
             if (v != null && !(v instanceof List)) c.put(k[1], v);

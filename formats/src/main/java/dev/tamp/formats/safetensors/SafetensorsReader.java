@@ -88,6 +88,7 @@ public final class SafetensorsReader implements CheckpointReader {
         }
         String arch = HfConfig.architecture(config);
         if (FusedProjections.fused(ModelFamily.of(arch))) weights = FusedProjections.split(path.toString(), weights, config);
+        if (ModelFamily.of(arch) != null && ModelFamily.of(arch).offsetNorms()) weights = dev.tamp.formats.OffsetNorms.toMultipliers(weights);
         return new Model(ModelFormat.SAFETENSORS, path.toString(), arch, null, weights, config, Map.of(), tokenizer, List.of());
     }
 

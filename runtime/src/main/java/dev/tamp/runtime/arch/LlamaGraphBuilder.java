@@ -39,6 +39,8 @@ public final class LlamaGraphBuilder {
     private final boolean interleaved;
     private String batchSeq; // Shape(input_ids) = [B, S]
     private String cos, sin;
+    private String cosLocal, sinLocal; // Gemma 3's sliding layers: their own RoPE base
+    private final GemmaStyle gemma;
 
     private LlamaGraphBuilder(Model model) {
         this.model = model;
@@ -53,6 +55,7 @@ public final class LlamaGraphBuilder {
         maxPos = c.maxPositions();
         eps = c.rmsEps();
         interleaved = c.ropeInterleaved();
+        gemma = c.gemma();
     }
 
     /** The model with its graph built (weights unchanged). */
@@ -106,16 +109,20 @@ public final class LlamaGraphBuilder {
         ropeTables();
         String x = g.op("Gather", "model.embed_tokens", Map.of(), weight("model.embed_tokens.weight", vocab, dim), ids);
         String h = g.op("Reshape", "embed/flatten", Map.of(), x, g.constInts("flat", -1, dim)); // [T, D]
+        if (gemma != null) h = g.op("Mul", "embed/scale", Map.of(), h, g.constFloat("embed_scale", gemma.embedScale()));
         String mask = causalMask();
+        String slidingMask = gemma != null && gemma.slidingWindow() > 0 ? slidingMask(mask, gemma.slidingWindow()) : null;
         for (int l = 0; l < layers; l++) {
             g.scope("model.layers." + l);
-            h = block(l, h, mask);
+            boolean local = gemma != null && gemma.sliding(l);
+            h = gemma != null ? gemmaBlock(l, h, local ? slidingMask : mask, local) : block(l, h, mask);
         }
         g.scope("");
         String n = rmsNorm("model.norm", h);
         String head = model.weights().containsKey("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
         weight(head, vocab, dim);
         String logits2d = g.op("Gemm", "lm_head", attrs("transB", 1), n, head);
+        if (gemma != null && gemma.finalSoftcap() > 0) logits2d = softcap(logits2d, gemma.finalSoftcap());
         g.node("logits/reshape", "Reshape", Map.of(), java.util.List.of(logits2d, shapeWith(vocab)), java.util.List.of("logits"));
         g.output("logits", DType.F32, Dim.symbolic("batch"), Dim.symbolic("seq"), Dim.fixed(vocab));
         Map<String, EncodedTensor> weights = new java.util.LinkedHashMap<>(model.weights());
@@ -126,23 +133,47 @@ public final class LlamaGraphBuilder {
     private String block(int l, String h, String mask) {
         String p = "model.layers." + l + ".";
         String x = rmsNorm(p + "input_layernorm", h);
-        String q = linear(p + "self_attn.q_proj", x, heads * headDim, dim);
-        String k = linear(p + "self_attn.k_proj", x, kvHeads * headDim, dim);
-        String v = linear(p + "self_attn.v_proj", x, kvHeads * headDim, dim);
-        String qh = transposeHeads(rope(p + "q", headNorm(p + "self_attn.q_norm", heads4d(q, heads))));           // [B, H, S, hd]
-        String kh = repeatKv(transposeHeads(rope(p + "k", headNorm(p + "self_attn.k_norm", heads4d(k, kvHeads)))));
-        String vh = repeatKv(transposeHeads(heads4d(v, kvHeads)));
-        String kt = g.op("Transpose", attrs("perm", new long[] {0, 1, 3, 2}), kh);
-        String scores = g.op("Mul", g.op("MatMul", qh, kt), g.constFloat("scale", (float) (1.0 / Math.sqrt(headDim))));
-        String probs = g.op("Softmax", attrs("axis", -1), g.op("Add", scores, mask));
-        String ctx = g.op("Transpose", attrs("perm", new long[] {0, 2, 1, 3}), g.op("MatMul", probs, vh));
-        String ctx2d = g.op("Reshape", ctx, g.constInts("flat", -1, (long) heads * headDim));
-        h = g.op("Add", h, linear(p + "self_attn.o_proj", ctx2d, dim, heads * headDim));
+        h = g.op("Add", h, attention(p, x, mask, false, (float) (1.0 / Math.sqrt(headDim)), 0));
         String y = rmsNorm(p + "post_attention_layernorm", h);
         String gate = linear(p + "mlp.gate_proj", y, hidden, dim);
         String up = linear(p + "mlp.up_proj", y, hidden, dim);
         String act = g.op("Mul", g.op("Mul", gate, g.op("Sigmoid", gate)), up);
         return g.op("Add", h, linear(p + "mlp.down_proj", act, dim, hidden));
+    }
+
+    /** Gemma 2/3: each sub-layer's output RMS-normed again before its residual add; GELU-tanh gate. */
+    private String gemmaBlock(int l, String h, String mask, boolean local) {
+        String p = "model.layers." + l + ".";
+        String x = rmsNorm(p + "input_layernorm", h);
+        String attn = attention(p, x, mask, local && cosLocal != null, gemma.queryScale(), gemma.attnSoftcap());
+        h = g.op("Add", h, rmsNorm(p + "post_attention_layernorm", attn));
+        String y = rmsNorm(p + "pre_feedforward_layernorm", h);
+        String gate = linear(p + "mlp.gate_proj", y, hidden, dim);
+        String up = linear(p + "mlp.up_proj", y, hidden, dim);
+        String act = g.op("Mul", g.op("Gelu", attrs("approximate", "tanh"), gate), up);
+        return g.op("Add", h, rmsNorm(p + "post_feedforward_layernorm", linear(p + "mlp.down_proj", act, dim, hidden)));
+    }
+
+    /** Self-attention of one block on normed input x [T, D]: the o_proj output [T, D]. */
+    private String attention(String p, String x, String mask, boolean localRope, float scale, float softcap) {
+        String q = linear(p + "self_attn.q_proj", x, heads * headDim, dim);
+        String k = linear(p + "self_attn.k_proj", x, kvHeads * headDim, dim);
+        String v = linear(p + "self_attn.v_proj", x, kvHeads * headDim, dim);
+        String qh = transposeHeads(rope(p + "q", headNorm(p + "self_attn.q_norm", heads4d(q, heads)), localRope));           // [B, H, S, hd]
+        String kh = repeatKv(transposeHeads(rope(p + "k", headNorm(p + "self_attn.k_norm", heads4d(k, kvHeads)), localRope)));
+        String vh = repeatKv(transposeHeads(heads4d(v, kvHeads)));
+        String kt = g.op("Transpose", attrs("perm", new long[] {0, 1, 3, 2}), kh);
+        String scores = g.op("Mul", g.op("MatMul", qh, kt), g.constFloat("scale", scale));
+        if (softcap > 0) scores = softcap(scores, softcap);
+        String probs = g.op("Softmax", attrs("axis", -1), g.op("Add", scores, mask));
+        String ctx = g.op("Transpose", attrs("perm", new long[] {0, 2, 1, 3}), g.op("MatMul", probs, vh));
+        String ctx2d = g.op("Reshape", ctx, g.constInts("flat", -1, (long) heads * headDim));
+        return linear(p + "self_attn.o_proj", ctx2d, dim, heads * headDim);
+    }
+
+    /** Gemma's soft cap: cap · tanh(x / cap). */
+    private String softcap(String x, float cap) {
+        return g.op("Mul", g.op("Tanh", g.op("Div", x, g.constFloat("cap", cap))), g.constFloat("cap", cap));
     }
 
     /** y = x Wᵀ (+ b) with W [out][in] from the checkpoint. */
@@ -194,11 +225,11 @@ public final class LlamaGraphBuilder {
         return g.op("Reshape", e, shape);
     }
 
-    /** Rotary embedding on [B, S, n, hd] for positions 0..S-1. */
-    private String rope(String name, String x) {
+    /** Rotary embedding on [B, S, n, hd] for positions 0..S-1 (with the local tables of a Gemma 3 sliding layer). */
+    private String rope(String name, String x, boolean local) {
         String s = g.op("Slice", batchSeq, g.constInts("s", 1), g.constInts("e", 2));
-        String cosS = g.op("Slice", cos, g.constInts("s", 0), s, g.constInts("ax", 0)); // [S, hd/2]
-        String sinS = g.op("Slice", sin, g.constInts("s", 0), s, g.constInts("ax", 0));
+        String cosS = g.op("Slice", local ? cosLocal : cos, g.constInts("s", 0), s, g.constInts("ax", 0)); // [S, hd/2]
+        String sinS = g.op("Slice", local ? sinLocal : sin, g.constInts("s", 0), s, g.constInts("ax", 0));
         if (interleaved) {
             // pairs (2i, 2i+1): view as [B, S, n, hd/2, 2]
             String shape5 = g.op("Concat", attrs("axis", 0), batchSeq, g.constInts("pairs", -1, headDim / 2, 2));
@@ -235,6 +266,26 @@ public final class LlamaGraphBuilder {
         }
         cos = g.weight("rope/cos", Tensor.ofFloats(c, maxPos, half));
         sin = g.weight("rope/sin", Tensor.ofFloats(s, maxPos, half));
+        if (gemma == null || gemma.localRopeTheta() <= 0) return;
+        float[] cl = new float[maxPos * half], sl = new float[maxPos * half];
+        for (int p = 0; p < maxPos; p++) {
+            for (int i = 0; i < half; i++) {
+                double angle = cfg.localRopeAngle(p, i);
+                cl[p * half + i] = (float) Math.cos(angle);
+                sl[p * half + i] = (float) Math.sin(angle);
+            }
+        }
+        cosLocal = g.weight("rope/cos_local", Tensor.ofFloats(cl, maxPos, half));
+        sinLocal = g.weight("rope/sin_local", Tensor.ofFloats(sl, maxPos, half));
+    }
+
+    /** The causal mask with keys {@code window} or more positions behind the query masked too (sliding window). */
+    private String slidingMask(String causal, int window) {
+        String s = squeeze(new long[] {0}, g.op("Slice", batchSeq, g.constInts("s", 1), g.constInts("e", 2)));
+        String pos = g.op("Range", g.constant("zero", Tensor.ofLongs(new long[] {0})), s, g.constant("one", Tensor.ofLongs(new long[] {1})));
+        String behind = g.op("Sub", unsqueeze(new long[] {1}, pos), unsqueeze(new long[] {0}, pos)); // query − key
+        String far = g.op("Greater", behind, g.constant("window", Tensor.ofLongs(new long[] {window - 1})));
+        return g.op("Where", "sliding_mask", Map.of(), far, g.constFloat("neg_inf", Float.NEGATIVE_INFINITY), causal);
     }
 
     /** [S, S] additive mask: 0 where key position ≤ query position, −inf after. */

@@ -88,7 +88,8 @@ public final class LlamaDecoder {
      * export), so executing either gives the same logits.
      */
     public static boolean supports(Model model) {
-        return ArchitectureBuilders.isLlamaFamily(model) && LlamaGraphBuilder.isBuiltGraph(model);
+        // Gemma's sandwich norms, soft caps and sliding windows are not in this decoder: its graph runs instead
+        return ArchitectureBuilders.isLlamaFamily(model) && LlamaConfig.of(model).gemma() == null && LlamaGraphBuilder.isBuiltGraph(model);
     }
 
     public LlamaConfig config() {

@@ -69,9 +69,20 @@ final class ElementwiseOps {
         });
         ops.put("Where", (n, in, c) -> new Value[] {where(n, in)});
         ops.put("Gelu", (n, in, c) -> {
-            if (!n.stringAttr("approximate", "none").equals("none")) throw OpContext.error(n, "only the exact (erf) Gelu is supported");
+            String approximate = n.stringAttr("approximate", "none");
             Value x = floatInput(n, in, 0);
             float[] o = new float[x.size()];
+            if (approximate.equals("tanh")) {
+                // ONNX Gelu (opset 20) approximate="tanh", PyTorch's gelu_pytorch_tanh (Gemma): ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+                c.parallel().forRange(o.length, 4096, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        double v = x.floats[i];
+                        o[i] = (float) (0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))));
+                    }
+                });
+                return new Value[] {Value.floats(o, x.shape)};
+            }
+            if (!approximate.equals("none")) throw OpContext.error(n, "Gelu approximate=" + approximate + " is not supported (none, tanh)");
             c.parallel().forRange(o.length, 4096, (from, to) -> VectorMath.gelu(x.floats, o, from, to));
             return new Value[] {Value.floats(o, x.shape)};
         });
