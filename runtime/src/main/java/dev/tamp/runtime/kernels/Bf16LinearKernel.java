@@ -1,0 +1,63 @@
+package dev.tamp.runtime.kernels;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.ShortBuffer;
+
+/**
+ * A BF16 weight [N][K] used where it lies — usually the memory-mapped checkpoint — instead of an F32 copy of twice
+ * its size (a 1.1B-parameter BF16 model: 2.2 GB mapped rather than 4.4 GB of heap). Output features are taken in
+ * chunks: a chunk's rows are widened to F32 in a small per-call buffer (exact: BF16 is the top half of an F32) and
+ * multiplied by the F32 kernels the dense path picks for the batch size (dot products, panels, OpenBLAS), so below
+ * OpenBLAS's batch sizes every output is the F32 kernel's to the bit (tested).
+ */
+public final class Bf16LinearKernel implements LinearKernel {
+    /** Output features widened at a time: a multiple of the GEMM tiles, small enough to stay in cache at K ≤ 16k. */
+    static final int CHUNK = 64;
+
+    private final ShortBuffer w;
+    private final int n;
+    private final int k;
+
+    /** @param bf16 [n][k] little-endian BF16 values */
+    public Bf16LinearKernel(ByteBuffer bf16, int n, int k) {
+        if (bf16.remaining() != 2L * n * k) throw new IllegalArgumentException("BF16 weight of " + bf16.remaining() + " bytes is not " + n + "x" + k);
+        this.w = bf16.duplicate().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+        this.n = n;
+        this.k = k;
+    }
+
+    @Override public int inFeatures() { return k; }
+
+    @Override public int outFeatures() { return n; }
+
+    @Override
+    public void forward(float[] x, int rows, float[] out, Parallel parallel) {
+        parallel.forRange((n + CHUNK - 1) / CHUNK, 1, (c0, c1) -> {
+            float[] wc = new float[CHUNK * k], tmp = new float[rows * CHUNK];
+            short[] raw = new short[k];
+            for (int c = c0; c < c1; c++) {
+                int j0 = c * CHUNK, cn = Math.min(CHUNK, n - j0);
+                for (int j = 0; j < cn; j++) widen(j0 + j, raw, wc, j * k);
+                if (rows >= DenseLinearKernel.BLAS_MIN_ROWS && OpenBlas.available()) OpenBlas.gemm(x, wc, tmp, rows, cn, k, parallel);
+                else if (rows >= DenseLinearKernel.PANEL_MIN_ROWS) PanelGemm.gemm(x, PanelGemm.pack(wc, cn, k), tmp, rows, cn, k, parallel);
+                else VectorGemm.gemm(x, wc, tmp, rows, cn, k, parallel);
+                for (int r = 0; r < rows; r++) System.arraycopy(tmp, r * cn, out, r * n + j0, cn);
+            }
+        });
+    }
+
+    /** Row j of the weight as F32 into dst[off ..]: BF16 bits shifted into the high half. */
+    private void widen(int j, short[] raw, float[] dst, int off) {
+        w.get(j * k, raw, 0, k);
+        for (int i = 0; i < k; i++) dst[off + i] = Float.intBitsToFloat(raw[i] << 16);
+    }
+
+    @Override
+    public float[] denseWeight() {
+        float[] all = new float[n * k];
+        short[] raw = new short[k];
+        for (int j = 0; j < n; j++) widen(j, raw, all, j * k);
+        return all;
+    }
+}

@@ -1,0 +1,50 @@
+package dev.tamp.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.tamp.core.encoding.DenseWeight;
+import dev.tamp.core.tensor.DType;
+import dev.tamp.core.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The BF16 kernel against the dense F32 kernel on the same values widened once (the reference): the same floats for
+ * decode-sized batches (both run VectorGemm on equal-sized tiles), within float summation order for GEMM batches
+ * (OpenBLAS on chunks vs on the whole matrix), on ragged shapes (N not a multiple of the chunk, odd K).
+ */
+class Bf16LinearKernelTest {
+    @Test
+    void matchesTheWidenedDenseKernel() {
+        SplittableRandom r = new SplittableRandom(4);
+        for (int[] nk : new int[][] {{130, 77}, {64, 256}, {7, 33}, {301, 128}}) {
+            int n = nk[0], k = nk[1];
+            ByteBuffer b = ByteBuffer.allocate(2 * n * k).order(ByteOrder.LITTLE_ENDIAN);
+            float[] widened = new float[n * k];
+            for (int i = 0; i < n * k; i++) {
+                short bits = (short) (Float.floatToIntBits((float) r.nextGaussian()) >>> 16);
+                b.putShort(bits);
+                widened[i] = Float.intBitsToFloat(bits << 16);
+            }
+            b.flip();
+            LinearKernel bf16 = LinearKernels.prepare("w", new DenseWeight(Tensor.of(DType.BF16, new long[] {n, k}, b)), 1);
+            assertInstanceOf(Bf16LinearKernel.class, bf16, "a BF16 [N][K] weight stays BF16");
+            assertArrayEquals(widened, bf16.denseWeight());
+            DenseLinearKernel f32 = new DenseLinearKernel(widened, n, k);
+            for (int rows : new int[] {1, 3, 9, 70}) {
+                float[] x = new float[rows * k];
+                for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                float[] want = new float[rows * n], got = new float[rows * n];
+                f32.forward(x, rows, want, Parallel.shared());
+                bf16.forward(x, rows, got, Parallel.shared());
+                if (rows < DenseLinearKernel.BLAS_MIN_ROWS) {
+                    assertArrayEquals(want, got, n + "x" + k + " rows " + rows);
+                } else {
+                    for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], 1e-4f * (1 + Math.abs(want[i])), n + "x" + k + " rows " + rows);
+                }
+            }
+        }
+    }
+}
