@@ -150,12 +150,7 @@ public final class VerifyCommand implements Callable<Integer> {
                     double ms = (System.nanoTime() - t0) / 1e6;
                     outputs.add(got);
                     EmbeddingMetrics.CosineStats cs = EmbeddingMetrics.cosineStats(got, want);
-                    ObjectNode o = Json.object();
-                    o.put("backend", name);
-                    o.put("cosine_mean", cs.mean());
-                    o.put("cosine_min", cs.min());
-                    o.put("cosine_p5", cs.p5());
-                    o.put("sentences", cs.count());
+                    ObjectNode o = cosineRow(name, cs);
                     check(failures, name, "mean cosine", cs.mean(), minCosine, true);
                     if (pairs > 0) {
                         EmbeddingMetrics.Retrieval rr = EncoderEvaluation.retrieval(e, pairs, pairs, seed, rt.batchSize);
@@ -172,12 +167,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 LoadedModel om = LoadedModel.load(other, rt.tokenizer, progress);
                 likeWithLike(other, om, ref);
                 try (Embedder e = new Embedder(om.runnable(), java, om.tokenizer(), Pooling.forModel(om.model), 0)) {
-                    EmbeddingMetrics.CosineStats cs = EmbeddingMetrics.cosineStats(e.embed(held, rt.batchSize, ExecutionListener.NONE), want);
-                    ObjectNode o = Json.object();
-                    o.put("backend", other);
-                    o.put("cosine_mean", cs.mean());
-                    o.put("cosine_min", cs.min());
-                    o.put("cosine_p5", cs.p5());
+                    ObjectNode o = cosineRow(other, EmbeddingMetrics.cosineStats(e.embed(held, rt.batchSize, ExecutionListener.NONE), want));
                     if (pairs > 0) o.put("recall_at_1", EncoderEvaluation.retrieval(e, pairs, pairs, seed, rt.batchSize).recallAt1());
                     compared.add(o);
                 }
@@ -258,6 +248,16 @@ public final class VerifyCommand implements Callable<Integer> {
             throw new BadInputException(path + " is " + (m.isDecoder() ? "a decoder" : "an encoder") + " but reference " + reference
                     + " is " + (ref.isDecoder() ? "a decoder" : "an encoder") + "; compare like with like");
         }
+    }
+
+    private static ObjectNode cosineRow(String name, EmbeddingMetrics.CosineStats cs) {
+        ObjectNode o = Json.object();
+        o.put("backend", name);
+        o.put("cosine_mean", cs.mean());
+        o.put("cosine_min", cs.min());
+        o.put("cosine_p5", cs.p5());
+        o.put("sentences", cs.count());
+        return o;
     }
 
     private static ObjectNode decoderRow(String name, DecoderMetrics m, double msPerSequence) {

@@ -254,29 +254,31 @@ public final class LlamaGraphBuilder {
 
     /** cos/sin tables [maxPos, hd/2]: angle(p, i) = p · θ^(−2i/hd), computed in double. */
     private void ropeTables() {
-        int half = headDim / 2;
-        float[] c = new float[maxPos * half];
-        float[] s = new float[maxPos * half];
-        for (int p = 0; p < maxPos; p++) {
-            for (int i = 0; i < half; i++) {
-                double angle = cfg.ropeAngle(p, i);
-                c[p * half + i] = (float) Math.cos(angle);
-                s[p * half + i] = (float) Math.sin(angle);
-            }
-        }
-        cos = g.weight("rope/cos", Tensor.ofFloats(c, maxPos, half));
-        sin = g.weight("rope/sin", Tensor.ofFloats(s, maxPos, half));
+        String[] global = ropeTable("", cfg::ropeAngle);
+        cos = global[0];
+        sin = global[1];
         if (gemma == null || gemma.localRopeTheta() <= 0) return;
-        float[] cl = new float[maxPos * half], sl = new float[maxPos * half];
+        String[] local = ropeTable("_local", cfg::localRopeAngle);
+        cosLocal = local[0];
+        sinLocal = local[1];
+    }
+
+    private interface Angle {
+        double of(int position, int pair);
+    }
+
+    /** The graph weights rope/cos{suffix} and rope/sin{suffix} [maxPos, hd/2] for angle(position, pair). */
+    private String[] ropeTable(String suffix, Angle angle) {
+        int half = headDim / 2;
+        float[] c = new float[maxPos * half], s = new float[maxPos * half];
         for (int p = 0; p < maxPos; p++) {
             for (int i = 0; i < half; i++) {
-                double angle = cfg.localRopeAngle(p, i);
-                cl[p * half + i] = (float) Math.cos(angle);
-                sl[p * half + i] = (float) Math.sin(angle);
+                double a = angle.of(p, i);
+                c[p * half + i] = (float) Math.cos(a);
+                s[p * half + i] = (float) Math.sin(a);
             }
         }
-        cosLocal = g.weight("rope/cos_local", Tensor.ofFloats(cl, maxPos, half));
-        sinLocal = g.weight("rope/sin_local", Tensor.ofFloats(sl, maxPos, half));
+        return new String[] {g.weight("rope/cos" + suffix, Tensor.ofFloats(c, maxPos, half)), g.weight("rope/sin" + suffix, Tensor.ofFloats(s, maxPos, half))};
     }
 
     /** The causal mask with keys {@code window} or more positions behind the query masked too (sliding window). */
