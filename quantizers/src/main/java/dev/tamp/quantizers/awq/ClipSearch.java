@@ -1,6 +1,8 @@
 package dev.tamp.quantizers.awq;
 
 import dev.tamp.quantizers.FakeQuant;
+import dev.tamp.runtime.linalg.Linalg;
+import dev.tamp.runtime.linalg.QuadraticForm;
 
 /**
  * AWQ's weight clipping search (llm-awq auto_clip, algorithms.md §2.1), run after the scales are applied: for
@@ -21,7 +23,12 @@ public final class ClipSearch {
 
     private ClipSearch() {}
 
-    public static Result search(float[] w, int n, int k, float[] gram, int bits, boolean symmetric, int groupSize, int grid) {
+    /**
+     * @param w    the weights already scaled, W·diag(s), [n][k]
+     * @param gram XᵀX [k][k] in float64, of the unscaled inputs
+     * @param s    the scales applied to w, whose inputs are X·diag(1/s) (null: none)
+     */
+    public static Result search(float[] w, int n, int k, double[] gram, float[] s, int bits, boolean symmetric, int groupSize, int grid) {
         int g = groupSize <= 0 || groupSize > k ? k : groupSize;
         int groups = (k + g - 1) / g;
         float[] absMax = new float[n * groups];
@@ -31,37 +38,45 @@ public final class ClipSearch {
                 absMax[c] = Math.max(absMax[c], Math.abs(w[r * k + j]));
             }
         }
-        double[] bestErr = new double[n * groups];
-        int[] bestStep = new int[n * groups];
-        double before = 0;
-        int steps = Math.max(1, (int) (MAX_SHRINK * grid));
-        for (int step = 0; step < steps; step++) {
-            float[] c = clamp(w, n, k, g, groups, absMax, step, grid, null);
-            float[] delta = OutputError.difference(FakeQuant.apply(c, n, k, bits, symmetric, g), w);
+        QuadraticForm[] blocks = new QuadraticForm[groups];
+        try {
             for (int gi = 0; gi < groups; gi++) {
                 int from = gi * g, len = Math.min(k, from + g) - from;
-                float[] dg = new float[n * len], gg = new float[len * len];
-                for (int r = 0; r < n; r++) System.arraycopy(delta, r * k + from, dg, r * len, len);
-                for (int a = 0; a < len; a++) System.arraycopy(gram, (from + a) * k + from, gg, a * len, len);
-                double[] err = OutputError.perRow(dg, n, len, gg);
-                for (int r = 0; r < n; r++) {
-                    int cell = r * groups + gi;
-                    if (step == 0) {
-                        bestErr[cell] = err[r];
-                        before += err[r];
-                    } else if (err[r] < bestErr[cell]) {
-                        bestErr[cell] = err[r];
-                        bestStep[cell] = step;
+                blocks[gi] = QuadraticForm.of(gram, k, from, len, s, Linalg.choose(len));
+            }
+            double[] bestErr = new double[n * groups];
+            int[] bestStep = new int[n * groups];
+            double before = 0;
+            int steps = Math.max(1, (int) (MAX_SHRINK * grid));
+            for (int step = 0; step < steps; step++) {
+                float[] delta = FakeQuant.apply(clamp(w, n, k, g, groups, absMax, step, grid, null), n, k, bits, symmetric, g);
+                for (int i = 0; i < delta.length; i++) delta[i] -= w[i];
+                for (int gi = 0; gi < groups; gi++) {
+                    int from = gi * g, len = blocks[gi].dim();
+                    double[] err = blocks[gi].perRow((r0, r1, out) -> {
+                        for (int r = r0; r < r1; r++) System.arraycopy(delta, r * k + from, out, (r - r0) * len, len);
+                    }, n);
+                    for (int r = 0; r < n; r++) {
+                        int cell = r * groups + gi;
+                        if (step == 0) {
+                            bestErr[cell] = err[r];
+                            before += err[r];
+                        } else if (err[r] < bestErr[cell]) {
+                            bestErr[cell] = err[r];
+                            bestStep[cell] = step;
+                        }
                     }
                 }
             }
+            double after = 0, shrink = 0;
+            for (int c = 0; c < bestErr.length; c++) {
+                after += bestErr[c];
+                shrink += (double) bestStep[c] / grid;
+            }
+            return new Result(clamp(w, n, k, g, groups, absMax, 0, grid, bestStep), shrink / bestErr.length, before, after);
+        } finally {
+            for (QuadraticForm b : blocks) if (b != null) b.close();
         }
-        double after = 0, shrink = 0;
-        for (int c = 0; c < bestErr.length; c++) {
-            after += bestErr[c];
-            shrink += (double) bestStep[c] / grid;
-        }
-        return new Result(clamp(w, n, k, g, groups, absMax, 0, grid, bestStep), shrink / bestErr.length, before, after);
     }
 
     /** w clamped per (row, group) to ±absMax·(1 − step/grid), with the step per cell when {@code perCell} is given. */
