@@ -8,7 +8,7 @@ import dev.tamp.formats.codec.IntGroupCodec;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** FakeQuant decodes, bit for bit, what the shipping codec stores. */
+/** FakeQuant decodes, bit for bit, what the shipping codec stores (k = 200 also leaves lanes over in every group). */
 class FakeQuantTest {
     @Test
     void equalsTheCodecsDecodeForEveryGridAndGroup() {
@@ -18,6 +18,7 @@ class FakeQuantTest {
         for (int i = 0; i < w.length; i++) w[i] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian()));
         for (int j = 0; j < 64; j++) w[2 * k + j] = 0.5f + j * 1e-3f; // a one-signed group
         for (int j = 0; j < k; j++) w[5 * k + j] = 0; // an all-zero row
+        for (int j = 0; j < k; j++) w[7 * k + j] = (j % 31) * 0.5f; // 4-bit asymmetric: Δ = 1, every other value a tie
         for (int bits : new int[] {4, 8}) {
             for (boolean sym : new boolean[] {false, true}) {
                 for (int group : new int[] {0, 32, 64, 128, 300}) { // 128 leaves a short last group; 300 > k is per row
