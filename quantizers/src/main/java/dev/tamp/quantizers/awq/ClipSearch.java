@@ -1,6 +1,9 @@
 package dev.tamp.quantizers.awq;
 
+import dev.tamp.core.error.BadInputException;
+import dev.tamp.formats.codec.IntGrid;
 import dev.tamp.quantizers.FakeQuant;
+import dev.tamp.runtime.kernels.Parallel;
 import dev.tamp.runtime.linalg.Linalg;
 import dev.tamp.runtime.linalg.QuadraticForm;
 
@@ -48,9 +51,22 @@ public final class ClipSearch {
             int[] bestStep = new int[n * groups];
             double before = 0;
             int steps = Math.max(1, (int) (MAX_SHRINK * grid));
+            IntGrid ints = new IntGrid(bits, symmetric);
+            float[] delta = new float[w.length];
             for (int step = 0; step < steps; step++) {
-                float[] delta = FakeQuant.apply(clamp(w, n, k, g, groups, absMax, step, grid, null), n, k, bits, symmetric, g);
-                for (int i = 0; i < delta.length; i++) delta[i] -= w[i];
+                int st = step;
+                // Q(clamp(w)) − w, row by row: each row clamped, quantized and differenced in place
+                Parallel.shared().forRange(n, 16, (r0, r1) -> {
+                    for (int r = r0; r < r1; r++) {
+                        clampRow(w, r, k, g, groups, absMax, st, grid, null, delta);
+                        try {
+                            FakeQuant.row(delta, r * k, k, ints, g, delta, r * k);
+                        } catch (BadInputException e) {
+                            throw new BadInputException("row " + r + ": " + e.getMessage(), e);
+                        }
+                        for (int j = r * k, e = j + k; j < e; j++) delta[j] -= w[j];
+                    }
+                });
                 for (int gi = 0; gi < groups; gi++) {
                     int from = gi * g, len = blocks[gi].dim();
                     double[] err = blocks[gi].perRow((r0, r1, out) -> {
@@ -82,15 +98,16 @@ public final class ClipSearch {
     /** w clamped per (row, group) to ±absMax·(1 − step/grid), with the step per cell when {@code perCell} is given. */
     private static float[] clamp(float[] w, int n, int k, int g, int groups, float[] absMax, int step, int grid, int[] perCell) {
         float[] out = new float[w.length];
-        for (int r = 0; r < n; r++) {
-            for (int j = 0; j < k; j++) {
-                int cell = r * groups + j / g;
-                int st = perCell == null ? step : perCell[cell];
-                float mv = (float) (absMax[cell] * (1.0 - (double) st / grid));
-                float v = w[r * k + j];
-                out[r * k + j] = st == 0 ? v : Math.max(-mv, Math.min(mv, v));
-            }
-        }
+        for (int r = 0; r < n; r++) clampRow(w, r, k, g, groups, absMax, step, grid, perCell, out);
         return out;
+    }
+
+    /** Row r of {@link #clamp}, into out's row r. */
+    private static void clampRow(float[] w, int r, int k, int g, int groups, float[] absMax, int step, int grid, int[] perCell, float[] out) {
+        for (int from = 0, cell = r * groups; from < k; from += g, cell++) {
+            int st = perCell == null ? step : perCell[cell], to = Math.min(k, from + g);
+            float mv = (float) (absMax[cell] * (1.0 - (double) st / grid));
+            for (int j = r * k + from, e = r * k + to; j < e; j++) out[j] = st == 0 ? w[j] : Math.max(-mv, Math.min(mv, w[j]));
+        }
     }
 }
