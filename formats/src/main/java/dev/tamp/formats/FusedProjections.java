@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class FusedProjections {
     private static final Pattern FUSED = Pattern.compile("(model\\.layers\\.\\d+\\.)(self_attn\\.qkv_proj|mlp\\.gate_up_proj)\\.weight");
+    private static final Pattern PART = Pattern.compile("(model\\.layers\\.\\d+\\.)(self_attn\\.[qkv]_proj|mlp\\.(gate|up)_proj)\\.weight");
 
     /** One fused tensor's parts: the separate names and their row counts, in stacking order. */
     public record Parts(List<String> names, long[] rows) {}
@@ -50,7 +51,7 @@ public final class FusedProjections {
 
     /** The fused name the separate projection {@code name} belongs to (for exporters), or null. */
     public static String fusedNameOf(String name) {
-        Matcher m = Pattern.compile("(model\\.layers\\.\\d+\\.)(self_attn\\.[qkv]_proj|mlp\\.(gate|up)_proj)\\.weight").matcher(name);
+        Matcher m = PART.matcher(name);
         if (!m.matches()) return null;
         return m.group(1) + (m.group(2).startsWith("self_attn") ? "self_attn.qkv_proj" : "mlp.gate_up_proj") + ".weight";
     }

@@ -113,8 +113,6 @@ public final class GgufExport {
             String name = e.getKey();
             EncodedTensor w = e.getValue();
             if (!(w instanceof DenseWeight)) lines.put(name, null);
-            int headsHere = name.endsWith("self_attn.q_proj.weight") ? (int) heads : name.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
-            Supplier<byte[]> bytes = encoder(name, GgufNames.fromHf(family, name), w, permute ? headsHere : 0, lines);
             if (embeddingType != null && name.equals("model.embed_tokens.weight") && w instanceof DenseWeight && w.shape().length == 2) {
                 if (w.shape()[1] % 32 != 0) throw new UnsupportedModelException(model.source() + ": the embedding width " + w.shape()[1] + " is not a whole number of 32-element blocks");
                 lines.put(name, new Line(name, w.describe(), "token_embd.weight " + embeddingType,
@@ -127,7 +125,8 @@ public final class GgufExport {
             }
             String fused = FusedProjections.fused(family) ? FusedProjections.fusedNameOf(name) : null;
             if (fused == null) {
-                tensors.add(new TensorData(GgufNames.fromHf(family, name), plan(w), w.shape(), bytes));
+                String gname = GgufNames.fromHf(family, name);
+                tensors.add(new TensorData(gname, plan(w), w.shape(), encoder(name, gname, w, permuteHeads(name, permute, heads, kvHeads), lines)));
                 continue;
             }
             List<String> have = pending.computeIfAbsent(fused, k -> new ArrayList<>());
@@ -153,11 +152,16 @@ public final class GgufExport {
 
     record Encoded(GgmlType type, long[] shape, byte[] bytes, String note) {}
 
+    /** The heads whose Q/K rows the tensor's permutation moves: 0 for every other tensor, or when none is permuted. */
+    private static int permuteHeads(String name, boolean permute, long heads, long kvHeads) {
+        if (!permute) return 0;
+        return name.endsWith("self_attn.q_proj.weight") ? (int) heads : name.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
+    }
+
     /** The bytes of one tensor, encoded (and its Q/K rows permuted) only when the writer asks; records its report line. */
     private static Supplier<byte[]> encoder(String name, String ggufName, EncodedTensor w, int permuteHeads, Map<String, Line> lines) {
         return () -> {
             Encoded enc = encode(name, w);
-            if (enc.type != plan(w)) throw new IllegalStateException(name + ": planned " + plan(w) + ", encoded " + enc.type);
             if (lines.containsKey(name)) lines.put(name, new Line(name, w.describe(), ggufName + " " + enc.type, enc.note));
             return permuteHeads > 0 ? permuteRows(enc.bytes, enc.shape, permuteHeads, enc.type) : enc.bytes;
         };
@@ -174,19 +178,19 @@ public final class GgufExport {
         long rows = 0, cols = 0;
         for (String n : parts.names()) {
             EncodedTensor w = model.weights().get(n);
-            if (type != null && plan(w) != type) {
+            GgmlType t = plan(w);
+            if (type != null && t != type) {
                 throw new UnsupportedModelException(model.source() + ": " + fused + " is one tensor in GGUF, but its parts are stored as "
-                        + type + " and " + plan(w) + "; quantize them alike");
+                        + type + " and " + t + "; quantize them alike");
             }
-            type = plan(w);
+            type = t;
             rows += w.shape()[0];
             cols = w.shape()[1];
         }
         return new TensorData(GgufNames.fusedToGguf(fused), type, new long[] {rows, cols}, () -> {
             java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
             for (String n : parts.names()) {
-                int h = !permute ? 0 : n.endsWith("self_attn.q_proj.weight") ? (int) heads : n.endsWith("self_attn.k_proj.weight") ? (int) kvHeads : 0;
-                bytes.writeBytes(encoder(n, GgufNames.fusedToGguf(fused), model.weights().get(n), h, lines).get());
+                bytes.writeBytes(encoder(n, GgufNames.fusedToGguf(fused), model.weights().get(n), permuteHeads(n, permute, heads, kvHeads), lines).get());
             }
             return bytes.toByteArray();
         });
@@ -221,34 +225,23 @@ public final class GgufExport {
         };
     }
 
+    /** The tensor in the ggml type {@link #plan} chose for it. */
     static Encoded encode(String name, EncodedTensor w) {
         long[] shape = w.shape();
-        if (w instanceof IntGroupedWeight q && generic(q.layout()) && q.shape().length == 2 && q.kAxis() == 1
-                && q.inputScale() == null && q.activationBits() == 0) {
+        GgmlType t = plan(w);
+        if (w instanceof IntGroupedWeight q && (t == GgmlType.Q8_0 || t == GgmlType.Q4_0)) {
             int k = Math.toIntExact(q.cols());
-            boolean blocks = k % 32 == 0 && (q.groupSize() % 32 == 0 || q.groupSize() >= k);
-            if (q.symmetric() && blocks && (q.bits() == 8 || q.bits() == 4)) return keepCodes(q, shape);
-            if (k % 32 == 0 && (q.bits() == 8 || q.bits() == 4)) {
-                float[] v = WeightDecoders.decode(name, w);
-                GgmlType t = q.bits() == 8 ? GgmlType.Q8_0 : GgmlType.Q4_0;
-                return new Encoded(t, shape, t == GgmlType.Q8_0 ? GgmlBlocks.quantizeQ8_0(v) : GgmlBlocks.quantizeQ4_0(v),
-                        "re-quantized from decoded floats (" + q.describe() + " has no exact " + t + " form: "
-                                + (q.symmetric() ? "groups are not multiples of 32" : "zero points") + ")");
-            }
+            if (q.symmetric() && (q.groupSize() % 32 == 0 || q.groupSize() >= k)) return keepCodes(q, shape);
+            float[] v = WeightDecoders.decode(name, w);
+            return new Encoded(t, shape, t == GgmlType.Q8_0 ? GgmlBlocks.quantizeQ8_0(v) : GgmlBlocks.quantizeQ4_0(v),
+                    "re-quantized from decoded floats (" + q.describe() + " has no exact " + t + " form: "
+                            + (q.symmetric() ? "groups are not multiples of 32" : "zero points") + ")");
         }
-        if (w instanceof MxWeight m && generic(m.layout()) && m.shape().length == 2 && m.kAxis() == 1 && m.blockSize() == 32
-                && m.cols() % 32 == 0) {
-            if (m.format() == MxFormat.MXFP4_E2M1) return mxfp4(m, shape);
-            if (m.format() == MxFormat.MXINT8) {
-                Encoded e = mxint8(name, m, shape);
-                if (e != null) return e;
-            }
-        }
-        GgmlType half = sixteenBit(w);
-        if (half != null) {
-            // a 16-bit float tensor goes in as it is stored (bits unchanged): half the bytes of F32, nothing rounded
-            byte[] raw = ((DenseWeight) w).tensor().toByteArray();
-            return new Encoded(half, shape, raw, null);
+        if (w instanceof MxWeight m && t == GgmlType.MXFP4) return mxfp4(m, shape);
+        if (w instanceof MxWeight m && t == GgmlType.Q8_0) return mxint8(m, shape);
+        if (t == GgmlType.BF16 || t == GgmlType.F16) {
+            // a 16-bit float matrix goes in as it is stored (bits unchanged): half the bytes of F32, nothing rounded
+            return new Encoded(t, shape, ((DenseWeight) w).tensor().toByteArray(), null);
         }
         float[] v = WeightDecoders.decodeAsStored(name, w);
         String note = null;
@@ -335,19 +328,19 @@ public final class GgufExport {
         return true;
     }
 
-    /** MXINT8 element q/64 · 2^(e−127) = q · 2^(e−133): Q8_0 with the same codes when 2^(e−133) is an fp16 value. */
-    private static Encoded mxint8(String name, MxWeight m, long[] shape) {
+    /**
+     * MXINT8 element q/64 · 2^(e−127) = q · 2^(e−133): Q8_0 with the same codes; {@link #plan} chose this only when
+     * every 2^(e−133) is an fp16 value ({@link #mxint8Exact}).
+     */
+    private static Encoded mxint8(MxWeight m, long[] shape) {
         int n = Math.toIntExact(m.rows()), k = Math.toIntExact(m.cols()), per = k / 32;
         int rowBytes = Math.toIntExact(m.paddedCols()), scalesPerRow = Math.toIntExact(m.blocksPerRow());
         ByteBuffer out = ByteBuffer.allocate(n * per * GgmlType.Q8_0.blockBytes).order(ByteOrder.LITTLE_ENDIAN);
         for (int r = 0; r < n; r++) {
             for (int blk = 0; blk < per; blk++) {
                 int e = m.scales().get(r * scalesPerRow + blk) & 0xFF;
-                float d = Math.scalb(1f, e - 133);
-                short h = Half.floatToF16(d);
-                if (e == 0xFF || Half.f16ToFloat(h) != d) return null;
                 int base = (r * per + blk) * GgmlType.Q8_0.blockBytes;
-                out.putShort(base, h);
+                out.putShort(base, Half.floatToF16(Math.scalb(1f, e - 133)));
                 for (int i = 0; i < 32; i++) out.put(base + 2 + i, m.codes().get(r * rowBytes + blk * 32 + i));
             }
         }

@@ -23,10 +23,12 @@ public final class GgufNames {
             {"post_attention_norm", "post_attention_layernorm"}, {"ffn_norm", "pre_feedforward_layernorm"},
             {"post_ffw_norm", "post_feedforward_layernorm"}};
 
+    private static final Pattern HF_BLOCK_WEIGHT = Pattern.compile("model\\.layers\\.(\\d+)\\.(\\w+)\\.weight");
+
     /** {@link #fromHf(String)} with the family's own names (Gemma's norms) first. */
     public static String fromHf(ModelFamily family, String hf) {
         if (family != null && family.offsetNorms()) {
-            Matcher m = Pattern.compile("model\\.layers\\.(\\d+)\\.(\\w+)\\.weight").matcher(hf);
+            Matcher m = HF_BLOCK_WEIGHT.matcher(hf);
             if (m.matches()) {
                 for (String[] p : GEMMA_NORMS) if (p[1].equals(m.group(2))) return "blk." + m.group(1) + "." + p[0] + ".weight";
             }
