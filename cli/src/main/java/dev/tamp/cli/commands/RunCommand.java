@@ -88,14 +88,16 @@ public final class RunCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     private int printLogits(LoadedModel lm, Backend b, long[] tokens, PrintWriter out) {
+        if (lm.model.config().get("vocab_size") instanceof Number v) {
+            for (long t : tokens) {
+                if (t < 0 || t >= v.longValue()) throw new BadInputException(model + ": token id " + t + " is outside the vocabulary (0.." + (v.longValue() - 1) + ")");
+            }
+        }
         float[][] rows;
         try (Generator g = new Generator(lm.runnable(), b)) {
             rows = g.logits(new long[][] {tokens}, ExecutionListener.NONE)[0];
         }
         int vocab = rows[0].length;
-        for (long t : tokens) {
-            if (t < 0 || t >= vocab) throw new BadInputException(model + ": token id " + t + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-        }
         if (output != null) {
             AtomicFiles.writeStream(output, os -> {
                 ByteBuffer buf = ByteBuffer.allocate(vocab * 4).order(ByteOrder.LITTLE_ENDIAN);
