@@ -31,6 +31,16 @@ public final class LinearKernels {
      *              encoded weights carry their own
      */
     public static LinearKernel prepare(String name, EncodedTensor w, int kAxis) {
+        return prepare(name, w, kAxis, dev.tamp.nativekernels.NativeKernels.isa());
+    }
+
+    /** The Java kernels only: the reference the native ones are tested against (and the path where none load). */
+    public static LinearKernel prepareJava(String name, EncodedTensor w, int kAxis) {
+        return prepare(name, w, kAxis, null);
+    }
+
+    /** With the native kernels of {@code isa} where they take the weight (null: Java kernels only). */
+    static LinearKernel prepare(String name, EncodedTensor w, int kAxis, dev.tamp.nativekernels.NativeKernels.Isa isa) {
         List<Factory> fs;
         synchronized (LinearKernels.class) {
             fs = List.copyOf(FACTORIES);
@@ -53,9 +63,15 @@ public final class LinearKernels {
         if (w instanceof dev.tamp.core.encoding.MxWeight mx) return PackedKernels.of(mx);
         if (w instanceof dev.tamp.core.encoding.Sparse24Weight s) return Sparse24Kernel.of(name, PackedKernels.canonical(s));
         if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g) {
-            if (g.inputScale() == null && g.activationBits() == 0) return PackedKernels.of(g);
-            return new ActivationQuantizingKernel(PackedKernels.of(g), g.activationBits(),
-                    g.activationScale(), g.inputScale() == null ? null : g.inputScale().toFloatArray());
+            LinearKernel java = PackedKernels.of(g);
+            LinearKernel fast = isa == null ? null : NativeGroupedKernel.of(g, java, isa, NativeGroupedKernel.modeFor(g));
+            if (fast != null) return fast;
+            if (g.inputScale() == null && g.activationBits() == 0 && NativeGroupedKernel.modeFor(g) == NativeGroupedKernel.Activations.FLOAT) return java;
+            if (g.activationBits() == 0 && g.inputScale() == null) {
+                return new ActivationQuantizingKernel(java, 8, 0f, null, NativeGroupedKernel.BLOCK); // int8 activations, Java reference
+            }
+            return new ActivationQuantizingKernel(java, g.activationBits(),
+                    g.activationScale(), g.inputScale() == null ? null : g.inputScale().toFloatArray(), 0);
         }
         if (FactoredLinearKernel.enabled()) {
             if (w instanceof dev.tamp.core.encoding.LowRankWeight l) return FactoredLinearKernel.of(name, l);

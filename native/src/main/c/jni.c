@@ -1,0 +1,148 @@
+/*
+ * JNI entry points of dev.tamp.nativekernels.NativeKernels, and the CPU feature check that picks a variant.
+ * Arrays are reached with GetPrimitiveArrayCritical (no copies; the kernels neither allocate nor call back into Java).
+ */
+#include <jni.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tamp_kernels.h"
+
+#define JNI_NAME(name) Java_dev_tamp_nativekernels_NativeKernels_##name
+
+static void throw_iae(JNIEnv *env, const char *msg) {
+    jclass c = (*env)->FindClass(env, "java/lang/IllegalArgumentException");
+    if (c) (*env)->ThrowNew(env, c, msg);
+}
+
+JNIEXPORT jint JNICALL JNI_NAME(cpuIsaCode)(JNIEnv *env, jclass cls) {
+    (void) env;
+    (void) cls;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni"))
+        return TAMP_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return TAMP_ISA_AVX2;
+#endif
+    return TAMP_ISA_SCALAR;
+}
+
+static float *padded_copy(JNIEnv *env, jfloatArray a, size_t n) {
+    float *out = calloc(n + 16, sizeof(float));
+    if (out) (*env)->GetFloatArrayRegion(env, a, 0, (jsize) n, out);
+    return out;
+}
+
+static int32_t *padded_elements(JNIEnv *env, jintArray a, size_t len, size_t padded) {
+    int32_t *out = malloc(padded * sizeof(int32_t));
+    if (!out) return 0;
+    for (size_t i = 0; i < padded; i++) out[i] = -1;
+    if (a) (*env)->GetIntArrayRegion(env, a, 0, (jsize) len, out);
+    return out;
+}
+
+JNIEXPORT jlong JNICALL JNI_NAME(planCreate)(JNIEnv *env, jclass cls, jint isa, jint bits, jint n, jint k, jint group, jint block,
+                                             jint row_bytes, jboolean flip, jobject codes, jlong codes_offset,
+                                             jfloatArray scales, jfloatArray zeros, jintArray el_lo, jintArray el_hi) {
+    (void) cls;
+    uint8_t *base = (*env)->GetDirectBufferAddress(env, codes);
+    if (!base) {
+        throw_iae(env, "codes are not in a direct buffer");
+        return 0;
+    }
+    tamp_plan *p = calloc(1, sizeof(tamp_plan));
+    if (!p) {
+        throw_iae(env, "out of native memory for the plan");
+        return 0;
+    }
+    p->isa = isa;
+    p->bits = bits;
+    p->n = n;
+    p->k = k;
+    p->row_bytes = row_bytes;
+    p->chunks = (row_bytes + 63) / 64;
+    p->flip = flip ? 1 : 0;
+    p->codes = base + codes_offset;
+    int g = group <= 0 || group > k ? k : group;
+    p->groups = (k + g - 1) / g;
+    size_t sz = (size_t) n * p->groups, pb = (size_t) p->chunks * 64;
+    p->scales = padded_copy(env, scales, sz);
+    p->zeros = padded_copy(env, zeros, sz);
+    p->el_lo = padded_elements(env, el_lo, (size_t) row_bytes, pb);
+    p->el_hi = padded_elements(env, el_hi, el_hi ? (size_t) row_bytes : 0, pb);
+    const char *err = p->scales && p->zeros && p->el_lo && p->el_hi ? tamp_plan_init(p, g, block) : "out of native memory for the plan";
+    if (!err && isa == TAMP_ISA_AVX2)
+        for (int i = 0; i < p->chunks * 16; i++)
+            if (p->idx_lo[i] > 7 || p->idx_hi[i] > 7) err = "a 64-byte chunk of codes spans more than 8 weight groups (AVX2 kernels)";
+    if (err) {
+        tamp_plan_free(p);
+        throw_iae(env, err);
+        return 0;
+    }
+    return (jlong) (intptr_t) p;
+}
+
+JNIEXPORT void JNICALL JNI_NAME(planFree)(JNIEnv *env, jclass cls, jlong plan) {
+    (void) env;
+    (void) cls;
+    if (plan) tamp_plan_free((tamp_plan *) (intptr_t) plan);
+}
+
+JNIEXPORT jint JNICALL JNI_NAME(actIntBytes)(JNIEnv *env, jclass cls, jlong plan) {
+    (void) env;
+    (void) cls;
+    return (jint) tamp_act_int_bytes((const tamp_plan *) (intptr_t) plan);
+}
+
+JNIEXPORT jint JNICALL JNI_NAME(actFloatLength)(JNIEnv *env, jclass cls, jlong plan) {
+    (void) env;
+    (void) cls;
+    return (jint) tamp_act_float_len((const tamp_plan *) (intptr_t) plan);
+}
+
+JNIEXPORT void JNICALL JNI_NAME(prepareInt)(JNIEnv *env, jclass cls, jlong plan, jfloatArray x, jint rows, jint block,
+                                            jfloat static_scale, jbyteArray act) {
+    (void) cls;
+    float *xp = (*env)->GetPrimitiveArrayCritical(env, x, 0);
+    uint8_t *ap = (*env)->GetPrimitiveArrayCritical(env, act, 0);
+    tamp_prepare_int((const tamp_plan *) (intptr_t) plan, xp, rows, block, static_scale, ap);
+    (*env)->ReleasePrimitiveArrayCritical(env, act, ap, 0);
+    (*env)->ReleasePrimitiveArrayCritical(env, x, xp, JNI_ABORT);
+}
+
+JNIEXPORT void JNICALL JNI_NAME(prepareFloat)(JNIEnv *env, jclass cls, jlong plan, jfloatArray x, jint rows, jfloatArray act) {
+    (void) cls;
+    float *xp = (*env)->GetPrimitiveArrayCritical(env, x, 0);
+    float *ap = (*env)->GetPrimitiveArrayCritical(env, act, 0);
+    tamp_prepare_float((const tamp_plan *) (intptr_t) plan, xp, rows, ap);
+    (*env)->ReleasePrimitiveArrayCritical(env, act, ap, 0);
+    (*env)->ReleasePrimitiveArrayCritical(env, x, xp, JNI_ABORT);
+}
+
+JNIEXPORT void JNICALL JNI_NAME(gemvInt)(JNIEnv *env, jclass cls, jlong plan, jbyteArray act, jint rows, jfloatArray out, jint r0, jint r1) {
+    (void) cls;
+    const tamp_plan *p = (const tamp_plan *) (intptr_t) plan;
+    uint8_t *ap = (*env)->GetPrimitiveArrayCritical(env, act, 0);
+    float *op = (*env)->GetPrimitiveArrayCritical(env, out, 0);
+    switch (p->isa) {
+        case TAMP_ISA_AVX512: tamp_gemv_int_avx512(p, ap, rows, op, r0, r1); break;
+        case TAMP_ISA_AVX2: tamp_gemv_int_avx2(p, ap, rows, op, r0, r1); break;
+        default: tamp_gemv_int_scalar(p, ap, rows, op, r0, r1);
+    }
+    (*env)->ReleasePrimitiveArrayCritical(env, out, op, 0);
+    (*env)->ReleasePrimitiveArrayCritical(env, act, ap, JNI_ABORT);
+}
+
+JNIEXPORT void JNICALL JNI_NAME(gemvFloat)(JNIEnv *env, jclass cls, jlong plan, jfloatArray act, jint rows, jfloatArray out, jint r0, jint r1) {
+    (void) cls;
+    const tamp_plan *p = (const tamp_plan *) (intptr_t) plan;
+    float *ap = (*env)->GetPrimitiveArrayCritical(env, act, 0);
+    float *op = (*env)->GetPrimitiveArrayCritical(env, out, 0);
+    switch (p->isa) {
+        case TAMP_ISA_AVX512: tamp_gemv_float_avx512(p, ap, rows, op, r0, r1); break;
+        case TAMP_ISA_AVX2: tamp_gemv_float_avx2(p, ap, rows, op, r0, r1); break;
+        default: tamp_gemv_float_scalar(p, ap, rows, op, r0, r1);
+    }
+    (*env)->ReleasePrimitiveArrayCritical(env, out, op, 0);
+    (*env)->ReleasePrimitiveArrayCritical(env, act, ap, JNI_ABORT);
+}

@@ -1,0 +1,93 @@
+/*
+ * AVX-512 (F, BW, VNNI) kernels. Int8 path: one 64-byte code load gives 64 low and 64 high nibbles (AND 0x0F, SHR 4);
+ * VPDPBUSD multiplies them (unsigned) with the int8 activations laid out in the same order and sums each 4-byte lane
+ * into an int32; per lane the zero point comes off as z·Σq (exact in float) and the lane is scaled by its activation
+ * block's d and its group's s, taken from a 16-float window of the row's scales with VPERMPS.
+ * Float path: each 16-byte quarter widened to 16 int32 codes, (q − z)·s as the Java decoder, FMA with the activations.
+ * Compiled with -mavx512f -mavx512bw -mavx512vnni; only called where the CPU reports them.
+ */
+#include "tamp_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+static inline __m512i load_codes(const tamp_plan *p, const uint8_t *w, int c) {
+    int rest = p->row_bytes - c * 64;
+    if (rest >= 64) return _mm512_loadu_si512((const void *) (w + c * 64));
+    return _mm512_maskz_loadu_epi8((__mmask64) ((1ULL << rest) - 1), w + c * 64);
+}
+
+void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
+    const __m512i nib = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
+        const float *s = p->scales + (size_t) r * p->groups, *z = p->zeros + (size_t) r * p->groups;
+        for (int m = 0; m < rows; m++) {
+            tamp_act_row a = tamp_act_int_row(p, act, m);
+            __m512 acc = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps();
+            for (int c = 0; c < p->chunks; c++) {
+                __m512i wv = load_codes(p, w, c);
+                int gb = p->gbase[c];
+                __m512 sw = _mm512_loadu_ps(s + gb), zw = _mm512_loadu_ps(z + gb);
+                __m512i il = _mm512_loadu_si512((const void *) (p->idx_lo + c * 16));
+                __m512i lo = p->bits == 4 ? _mm512_and_si512(wv, nib) : _mm512_xor_si512(wv, flip);
+                __m512i dlo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512((const void *) (a.q_lo + c * 64)));
+                __m512 flo = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, zw), _mm512_loadu_ps(a.s_lo + c * 16), _mm512_cvtepi32_ps(dlo));
+                acc = _mm512_fmadd_ps(_mm512_mul_ps(flo, _mm512_loadu_ps(a.a_lo + c * 16)), _mm512_permutexvar_ps(il, sw), acc);
+                if (p->bits == 4) {
+                    __m512i ih = _mm512_loadu_si512((const void *) (p->idx_hi + c * 16));
+                    __m512i hi = _mm512_and_si512(_mm512_srli_epi16(wv, 4), nib);
+                    __m512i dhi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, _mm512_loadu_si512((const void *) (a.q_hi + c * 64)));
+                    __m512 fhi = _mm512_fnmadd_ps(_mm512_permutexvar_ps(ih, zw), _mm512_loadu_ps(a.s_hi + c * 16), _mm512_cvtepi32_ps(dhi));
+                    acc2 = _mm512_fmadd_ps(_mm512_mul_ps(fhi, _mm512_loadu_ps(a.a_hi + c * 16)), _mm512_permutexvar_ps(ih, sw), acc2);
+                }
+            }
+            out[(size_t) m * p->n + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc, acc2));
+        }
+    }
+}
+
+/* One 16-byte quarter of a chunk: 16 codes (one nibble plane, or bytes) times 16 activations, into acc. */
+static inline __m512 quarter(__m128i codes, float z, float s, const float *x, __m512 acc) {
+    __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(codes));
+    return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_sub_ps(q, _mm512_set1_ps(z)), _mm512_set1_ps(s)), _mm512_loadu_ps(x), acc);
+}
+
+void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1) {
+    const __m128i nib = _mm_set1_epi8(0x0F), flip = _mm_set1_epi8(p->flip ? (char) 0x80 : 0);
+    int pb = p->chunks * 64;
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
+        const float *s = p->scales + (size_t) r * p->groups, *z = p->zeros + (size_t) r * p->groups;
+        for (int m = 0; m < rows; m++) {
+            const float *xl = act + (size_t) m * tamp_act_float_len(p), *xh = xl + pb;
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int c = 0; c < p->chunks; c++) {
+                __m512i wv = load_codes(p, w, c);
+                __m128i qs[4] = {_mm512_extracti32x4_epi32(wv, 0), _mm512_extracti32x4_epi32(wv, 1),
+                                 _mm512_extracti32x4_epi32(wv, 2), _mm512_extracti32x4_epi32(wv, 3)};
+                for (int j = 0; j < 4; j++) {
+                    int lane = c * 16 + j * 4, gl = p->gbase[c] + p->idx_lo[lane];
+                    const float *x = xl + c * 64 + j * 16;
+                    if (p->bits == 8) {
+                        acc[j] = quarter(_mm_xor_si128(qs[j], flip), z[gl], s[gl], x, acc[j]);
+                    } else {
+                        int gh = p->gbase[c] + p->idx_hi[lane];
+                        acc[j] = quarter(_mm_and_si128(qs[j], nib), z[gl], s[gl], x, acc[j]);
+                        acc[j] = quarter(_mm_and_si128(_mm_srli_epi16(qs[j], 4), nib), z[gh], s[gh], xh + c * 64 + j * 16, acc[j]);
+                    }
+                }
+            }
+            out[(size_t) m * p->n + r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+        }
+    }
+}
+
+#else
+void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
+    tamp_gemv_int_scalar(p, act, rows, out, r0, r1);
+}
+void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1) {
+    tamp_gemv_float_scalar(p, act, rows, out, r0, r1);
+}
+#endif

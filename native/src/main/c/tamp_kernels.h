@@ -1,0 +1,86 @@
+/*
+ * tamp's native CPU kernels: GEMV over grouped-integer weights (4-bit nibbles, 8-bit bytes) as tamp packs store them,
+ * with float activations (W4A16/W8A16: the same decoded weights as the Java decoder) or int8 activations (W4A8 per
+ * block of 32, llama.cpp's Q8_0 method; W8A8 per token) and integer dot products.
+ *
+ * One plan per weight describes where every code's element lies (the pack layout), so one kernel reads any layout:
+ * the activations are quantized once per call into the order the code bytes are visited, which absorbs the layout's
+ * permutation. A 64-byte chunk of a code row is 16 lanes of 4 bytes; every lane's low-nibble elements (and, apart,
+ * its high-nibble elements) share one weight group and one activation block, checked when the plan is made.
+ */
+#ifndef TAMP_KERNELS_H
+#define TAMP_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum tamp_isa { TAMP_ISA_SCALAR = 0, TAMP_ISA_AVX2 = 1, TAMP_ISA_AVX512 = 2 };
+
+typedef struct {
+    int isa;           /* the variant this plan runs (enum tamp_isa) */
+    int bits;          /* 4 or 8 */
+    int n, k;          /* output rows, reduction length */
+    int groups;        /* weight groups a row */
+    int row_bytes;     /* bytes of one stored code row */
+    int chunks;        /* ceil(row_bytes / 64); the last chunk may be partial (its bytes past the row read as 0) */
+    int flip;          /* 8-bit signed codes: XOR 0x80 turns them into unsigned ones with zero point 128 */
+    const uint8_t *codes;   /* [n][row_bytes], owned by the caller (a mapped file or a direct buffer) */
+    float *scales;     /* [n][groups], then 16 floats of padding (windows of 16 are loaded) */
+    float *zeros;      /* [n][groups] + 16: zero point as float, after the flip (4-bit symmetric 8, 8-bit symmetric 128) */
+    int32_t *gbase;    /* [chunks]: lowest group a chunk touches */
+    int32_t *idx_lo;   /* [chunks][16]: group of each lane's low-nibble (8-bit: only) elements, minus gbase */
+    int32_t *idx_hi;   /* [chunks][16]: the same for high nibbles */
+    int32_t *el_lo;    /* [chunks * 64]: element of each byte's low nibble (8-bit: of the byte), -1 past the row */
+    int32_t *el_hi;    /* [chunks * 64]: element of each byte's high nibble, -1 past the row (and for 8-bit) */
+} tamp_plan;
+
+/* Bytes of one row of int8 activations for a plan: codes lo | codes hi | lane scale lo | hi | lane code sum lo | hi. */
+static inline size_t tamp_act_int_bytes(const tamp_plan *p) { return (size_t) p->chunks * 64 * 6; }
+
+/* Floats of one row of float activations: values in low-nibble order | in high-nibble order. */
+static inline size_t tamp_act_float_len(const tamp_plan *p) { return (size_t) p->chunks * 64 * 2; }
+
+/* Returns 0, or a static message saying why this weight's layout and grouping cannot run here. */
+const char *tamp_plan_init(tamp_plan *p, int group_size, int block);
+
+void tamp_plan_free(tamp_plan *p);
+
+/*
+ * Quantizes activation rows [rows][k] to int8, symmetric, d = amax / 127 per block of `block` elements (0: one block
+ * a row) or d = static_scale when > 0, q = clamp(rint(x / d), ±127) — the Java reference's float operations — and
+ * lays them out in the plan's visiting order.
+ */
+void tamp_prepare_int(const tamp_plan *p, const float *x, int rows, int block, float static_scale, uint8_t *act);
+
+/* Lays float activation rows out in the plan's visiting order. */
+void tamp_prepare_float(const tamp_plan *p, const float *x, int rows, float *act);
+
+/* out[m * n + r] for r in [r0, r1), m < rows: Σ over the row of (q − z)·s · activation. */
+void tamp_gemv_int_scalar(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1);
+void tamp_gemv_float_scalar(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1);
+void tamp_gemv_int_avx2(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1);
+void tamp_gemv_float_avx2(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1);
+void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1);
+void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1);
+
+/* Pointers into one row of int8 activations. */
+typedef struct {
+    const int8_t *q_lo, *q_hi;
+    const float *a_lo, *a_hi;   /* activation scale d of each lane */
+    const float *s_lo, *s_hi;   /* Σ of each lane's four codes, as float (exact) */
+} tamp_act_row;
+
+static inline tamp_act_row tamp_act_int_row(const tamp_plan *p, const uint8_t *act, int m) {
+    size_t pb = (size_t) p->chunks * 64;
+    const uint8_t *base = act + (size_t) m * tamp_act_int_bytes(p);
+    tamp_act_row a;
+    a.q_lo = (const int8_t *) base;
+    a.q_hi = (const int8_t *) (base + pb);
+    a.a_lo = (const float *) (base + 2 * pb);
+    a.a_hi = (const float *) (base + 3 * pb);
+    a.s_lo = (const float *) (base + 4 * pb);
+    a.s_hi = (const float *) (base + 5 * pb);
+    return a;
+}
+
+#endif

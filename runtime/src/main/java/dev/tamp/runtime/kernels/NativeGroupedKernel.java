@@ -1,0 +1,158 @@
+package dev.tamp.runtime.kernels;
+
+import dev.tamp.core.encoding.IntGroupedWeight;
+import dev.tamp.core.encoding.Layout;
+import dev.tamp.formats.codec.PackLayouts;
+import dev.tamp.nativekernels.NativeKernels;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * A grouped-integer weight (4- or 8-bit codes, any pack layout) applied by the native kernels for few activation rows
+ * (decode, batch-1 encoders), where the product is a stream over the codes. The layout is absorbed by laying the
+ * activations out in the order the code bytes are visited (per call, O(K)), so a GENERIC pack runs as fast as a device
+ * layout and is read where it lies. Activations:
+ * <ul>
+ *   <li>{@link Activations#FLOAT} (weight-only packs, the default): the Java decoder's weights, (q − z)·s, in FMA
+ *       chains: the same products as the Java kernels in another summation order.</li>
+ *   <li>{@link Activations#INT8_BLOCK} ({@code -Dtamp.activations=int8}, W4A8/W8A8 as llama.cpp's Q8_0): activations
+ *       quantized per block of 32, d = amax/127, integer dot products per 4-byte lane.</li>
+ *   <li>{@link Activations#INT8_ROW} (W8A8 packs: SmoothQuant): per token or with the pack's static scale, the input
+ *       scale (explicit smoothing) applied first — the quantization {@link ActivationQuantizingKernel} simulates.</li>
+ * </ul>
+ * Past {@link #MAX_ROWS} rows the Java kernel runs on the same (quantized) activations: its tiles or one BLAS product
+ * beat a stream per row there.
+ */
+final class NativeGroupedKernel implements LinearKernel {
+    enum Activations { FLOAT, INT8_BLOCK, INT8_ROW }
+
+    /** Activation block of the int8 path (llama.cpp's Q8_0). */
+    static final int BLOCK = 32;
+    /** Rows up to which the native GEMV runs (measured: at 16 rows it still beats the tiled Java kernel on MiniLM shapes). */
+    static final int MAX_ROWS = 16;
+
+    private final NativeKernels.Plan plan;
+    private final LinearKernel java;
+    private final Activations mode;
+    private final float staticScale;
+    private final float[] inputScale;
+    private final int n;
+    private final int k;
+
+    private NativeGroupedKernel(NativeKernels.Plan plan, LinearKernel java, Activations mode, float staticScale, float[] inputScale, int n, int k) {
+        this.plan = plan;
+        this.java = java;
+        this.mode = mode;
+        this.staticScale = staticScale;
+        this.inputScale = inputScale;
+        this.n = n;
+        this.k = k;
+    }
+
+    /** The activation mode a weight runs with: the pack's W8A8 setting, else tamp.activations (float | int8). */
+    static Activations modeFor(IntGroupedWeight w) {
+        if (w.activationBits() > 0) return Activations.INT8_ROW;
+        String a = System.getProperty("tamp.activations", "float").toLowerCase(Locale.ROOT);
+        return switch (a) {
+            case "float", "f32", "fp32" -> Activations.FLOAT;
+            case "int8", "i8" -> Activations.INT8_BLOCK;
+            default -> throw new IllegalArgumentException("tamp.activations must be float or int8, not " + a);
+        };
+    }
+
+    /**
+     * The native kernel for w with {@code java} as its many-rows path, or null where native kernels are unavailable or
+     * do not take this weight (activation bits other than 8, a group smaller than a 4-byte lane of codes).
+     */
+    static NativeGroupedKernel of(IntGroupedWeight w, LinearKernel java, NativeKernels.Isa isa, Activations mode) {
+        if (isa == null || w.activationBits() != 0 && w.activationBits() != 8) return null;
+        if ((mode == Activations.INT8_ROW) != (w.activationBits() == 8)) throw new IllegalArgumentException("per-row int8 activations are a W8A8 pack's");
+        int n = Math.toIntExact(w.rows()), k = Math.toIntExact(w.cols());
+        int rowBytes = Math.toIntExact(PackLayouts.rowBytes(w.layout(), w.bits(), k));
+        int[][] el = elements(w.layout(), w.bits(), k, rowBytes);
+        if (el == null) return null;
+        float[] scales = w.scales().toFloatArray();
+        float[] zeros = new float[scales.length];
+        boolean flip = w.bits() == 8 && w.symmetric();
+        if (w.zeroPoints() != null) {
+            ByteBuffer zp = w.zeroPoints().data();
+            for (int i = 0; i < zeros.length; i++) zeros[i] = zp.get(i) & 0xFF;
+        } else {
+            Arrays.fill(zeros, w.bits() == 4 ? 8f : 128f);
+        }
+        ByteBuffer codes = w.codes();
+        if (!codes.isDirect()) {
+            ByteBuffer d = ByteBuffer.allocateDirect(codes.capacity());
+            d.put(0, codes, 0, codes.capacity());
+            codes = d;
+        }
+        int block = mode == Activations.INT8_BLOCK ? BLOCK : 0;
+        try {
+            NativeKernels.Plan p = new NativeKernels.Plan(isa, w.bits(), n, k, w.groupSize(), block, rowBytes, flip, codes, 0,
+                    scales, zeros, el[0], el[1]);
+            return new NativeGroupedKernel(p, java, mode, w.activationScale(), w.inputScale() == null ? null : w.inputScale().toFloatArray(), n, k);
+        } catch (IllegalArgumentException e) {
+            return null; // this grouping or layout does not fit the lanes: the Java kernel runs it
+        }
+    }
+
+    /**
+     * For each code byte of a row, the element its low nibble (8-bit: the byte) and its high nibble hold, −1 past K:
+     * GENERIC pairs (2b, 2b+1); SPLIT (span W) chunks 2W·(b / W) + b % W and that + W; 8-bit rows keep element order.
+     */
+    static int[][] elements(Layout layout, int bits, int k, int rowBytes) {
+        if (!PackLayouts.supported(layout)) return null;
+        int[] lo = new int[rowBytes], hi = bits == 4 ? new int[rowBytes] : null;
+        int w = PackLayouts.isSplit(layout) ? PackLayouts.span(layout) : 0;
+        for (int b = 0; b < rowBytes; b++) {
+            if (bits == 8) {
+                lo[b] = b < k ? b : -1;
+                continue;
+            }
+            int l = w == 0 ? 2 * b : 2 * w * (b / w) + b % w, h = w == 0 ? 2 * b + 1 : l + w;
+            lo[b] = l < k ? l : -1;
+            hi[b] = h < k ? h : -1;
+        }
+        return new int[][] {lo, hi};
+    }
+
+    Activations mode() { return mode; }
+
+    @Override public int inFeatures() { return k; }
+
+    @Override public int outFeatures() { return n; }
+
+    @Override
+    public void forward(float[] x, int rows, float[] out, Parallel parallel) {
+        float[] in = x;
+        if (inputScale != null) {
+            in = new float[rows * k];
+            for (int m = 0; m < rows; m++) for (int j = 0; j < k; j++) in[m * k + j] = x[m * k + j] * inputScale[j];
+        }
+        if (rows > MAX_ROWS) {
+            if (mode != Activations.FLOAT) {
+                if (in == x) in = Arrays.copyOf(x, rows * k);
+                float[] q = in;
+                int block = mode == Activations.INT8_BLOCK ? BLOCK : k;
+                parallel.forRange(rows, 16, (from, to) -> ActivationQuantization.quantizeBlocks(q, from, to, k, block, 127, staticScale));
+            }
+            java.forward(in, rows, out, parallel);
+            return;
+        }
+        if (mode == Activations.FLOAT) {
+            float[] act = new float[rows * plan.actFloatLength()];
+            plan.prepareFloat(in, rows, act);
+            parallel.forRange(n, 16, (from, to) -> plan.gemvFloat(act, rows, out, from, to));
+        } else {
+            byte[] act = new byte[rows * plan.actIntBytes()];
+            plan.prepareInt(in, rows, mode == Activations.INT8_BLOCK ? BLOCK : 0, staticScale, act);
+            parallel.forRange(n, 16, (from, to) -> plan.gemvInt(act, rows, out, from, to));
+        }
+    }
+
+    @Override
+    public float[] denseWeight() {
+        return java.denseWeight();
+    }
+}

@@ -1,0 +1,222 @@
+package dev.tamp.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.tamp.core.encoding.IntGroupedWeight;
+import dev.tamp.core.encoding.Layout;
+import dev.tamp.core.tensor.Tensor;
+import dev.tamp.formats.codec.IntGroupCodec;
+import dev.tamp.formats.codec.PackLayouts;
+import dev.tamp.nativekernels.NativeKernels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every native variant this CPU runs (plain C, AVX2, AVX-512 VNNI) against the Java kernels, for 4- and 8-bit codes,
+ * symmetric and with zero points, groups of 32 to one a row, every pack layout and ragged K, in the three activation
+ * modes: float (the Java decoder's weights), int8 per block of 32 and W8A8 per token / static with an input scale.
+ * Integer parts bit-exact (the int8 activation codes and their scales against {@link ActivationQuantization}), float
+ * outputs within summation-order error of Σ|w·x|.
+ */
+class NativeGroupedKernelTest {
+    private static final Parallel PAR = new Parallel(2);
+    private static final Layout[] LAYOUTS = {Layout.GENERIC, Layout.SPLIT16, Layout.SPLIT32, Layout.SPLIT64, Layout.CUDA_ROWS16};
+
+    private static List<NativeKernels.Isa> variants() {
+        assumeTrue(NativeKernels.available(), NativeKernels.describe());
+        List<NativeKernels.Isa> v = new ArrayList<>();
+        for (NativeKernels.Isa i : NativeKernels.Isa.values()) if (i.ordinal() <= NativeKernels.cpuIsa().ordinal()) v.add(i);
+        return v;
+    }
+
+    private static Tensor weights(int n, int k, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n * k];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian() * (i % 7 == 0 ? 3 : 1) + (i % 5 == 0 ? 0.3f : 0);
+        return Tensor.ofFloats(v, n, k);
+    }
+
+    private static float[] input(int rows, int k, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[rows * k];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * (i % 13 == 0 ? 8 : 1);
+        return x;
+    }
+
+    /** |a − b| ≤ tol·Σ|w·x| + 1e-6 per output, where Σ|w·x| bounds the summation-order error. */
+    private static void assertClose(float[] ref, float[] got, float[] w, float[] x, int rows, int n, int k, String what) {
+        for (int m = 0; m < rows; m++) {
+            for (int r = 0; r < n; r++) {
+                double mag = 0;
+                for (int j = 0; j < k; j++) mag += Math.abs(w[r * k + j] * x[m * k + j]);
+                double d = Math.abs(ref[m * n + r] - got[m * n + r]);
+                assertTrue(d <= 2e-6 * mag + 1e-6, what + " row " + m + " out " + r + ": " + ref[m * n + r] + " vs " + got[m * n + r]);
+            }
+        }
+    }
+
+    @Test
+    void floatActivationsMatchTheJavaKernelsEverywhere() {
+        int[] ks = {64, 96, 99, 200, 384, 1000, 1536};
+        for (NativeKernels.Isa isa : variants()) {
+            for (int bits : new int[] {4, 8}) {
+                for (boolean sym : new boolean[] {true, false}) {
+                    for (int group : new int[] {32, 64, 128, 0}) {
+                        for (int k : ks) {
+                            int n = 37;
+                            IntGroupedWeight g = IntGroupCodec.quantize(weights(n, k, k + bits), 1, bits, sym, group);
+                            float[] dense = IntGroupCodec.dequantize(g);
+                            for (Layout l : LAYOUTS) {
+                                IntGroupedWeight w = (IntGroupedWeight) PackLayouts.pack(g, l);
+                                LinearKernel java = LinearKernels.prepareJava("w", w, 1);
+                                NativeGroupedKernel nat = NativeGroupedKernel.of(w, java, isa, NativeGroupedKernel.Activations.FLOAT);
+                                String what = isa + " " + w.describe() + " " + l + " K=" + k;
+                                assertNotNull(nat, what);
+                                for (int rows : new int[] {1, 3, 16}) {
+                                    float[] x = input(rows, k, rows * 31L + k);
+                                    float[] ref = new float[rows * n], got = new float[rows * n];
+                                    java.forward(x, rows, ref, PAR);
+                                    nat.forward(x, rows, got, PAR);
+                                    assertClose(ref, got, dense, x, rows, n, k, what);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void int8BlockActivationsMatchFakeQuantizedJava() {
+        for (NativeKernels.Isa isa : variants()) {
+            for (int bits : new int[] {4, 8}) {
+                for (boolean sym : new boolean[] {true, false}) {
+                    for (int group : new int[] {32, 128, 0}) {
+                        for (int k : new int[] {64, 99, 200, 384, 2048}) {
+                            int n = 21;
+                            IntGroupedWeight g = IntGroupCodec.quantize(weights(n, k, 3 * k + bits), 1, bits, sym, group);
+                            float[] dense = IntGroupCodec.dequantize(g);
+                            for (Layout l : LAYOUTS) {
+                                IntGroupedWeight w = (IntGroupedWeight) PackLayouts.pack(g, l);
+                                LinearKernel java = LinearKernels.prepareJava("w", w, 1);
+                                LinearKernel ref = new ActivationQuantizingKernel(java, 8, 0f, null, NativeGroupedKernel.BLOCK);
+                                NativeGroupedKernel nat = NativeGroupedKernel.of(w, java, isa, NativeGroupedKernel.Activations.INT8_BLOCK);
+                                String what = isa + " " + w.describe() + " " + l + " K=" + k;
+                                assertNotNull(nat, what);
+                                for (int rows : new int[] {1, 4, 17}) { // 17: past MAX_ROWS, the Java path on quantized rows
+                                    float[] x = input(rows, k, rows * 7L + k);
+                                    float[] xq = x.clone();
+                                    ActivationQuantization.quantizeBlocks(xq, 0, rows, k, 32, 127, 0f);
+                                    float[] a = new float[rows * n], b = new float[rows * n];
+                                    ref.forward(x, rows, a, PAR);
+                                    nat.forward(x, rows, b, PAR);
+                                    assertClose(a, b, dense, xq, rows, n, k, what);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void w8a8PerTokenAndStaticWithInputScaleMatchTheSimulatedKernel() {
+        for (NativeKernels.Isa isa : variants()) {
+            for (float stat : new float[] {0f, 0.05f}) {
+                for (int k : new int[] {384, 1536, 100}) {
+                    int n = 40;
+                    IntGroupedWeight g = IntGroupCodec.quantize(weights(n, k, k), 1, 8, true, 0);
+                    float[] s = new float[k];
+                    for (int j = 0; j < k; j++) s[j] = 0.5f + (j % 9) * 0.25f;
+                    IntGroupedWeight w8a8 = new IntGroupedWeight(g.shape(), 1, 8, true, g.groupSize(), g.codes(), g.scales(), null,
+                            Tensor.ofFloats(s, k), 8, stat, Layout.GENERIC);
+                    LinearKernel ref = LinearKernels.prepareJava("w", w8a8, 1);
+                    assertTrue(ref instanceof ActivationQuantizingKernel);
+                    LinearKernel java = ((ActivationQuantizingKernel) ref).weightsKernel();
+                    NativeGroupedKernel nat = NativeGroupedKernel.of(w8a8, java, isa, NativeGroupedKernel.Activations.INT8_ROW);
+                    assertNotNull(nat);
+                    float[] dense = IntGroupCodec.dequantize(g);
+                    for (int rows : new int[] {1, 5, 32}) {
+                        float[] x = input(rows, k, 5L * rows + k);
+                        float[] xs = new float[rows * k];
+                        for (int i = 0; i < xs.length; i++) xs[i] = x[i] * s[i % k];
+                        float[] a = new float[rows * n], b = new float[rows * n];
+                        ref.forward(x, rows, a, PAR);
+                        nat.forward(x, rows, b, PAR);
+                        assertClose(a, b, dense, xs, rows, n, k, isa + " W8A8 static=" + stat + " K=" + k);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The int8 codes and block scales the native side computes are the Java quantizer's, bit for bit. */
+    @Test
+    void activationCodesAreBitExact() {
+        for (NativeKernels.Isa isa : variants()) {
+            for (Layout l : LAYOUTS) {
+                int k = 328, n = 2, rows = 3;
+                IntGroupedWeight w = (IntGroupedWeight) PackLayouts.pack(IntGroupCodec.quantize(weights(n, k, 1), 1, 4, true, 32), l);
+                int rowBytes = Math.toIntExact(PackLayouts.rowBytes(l, 4, k));
+                int[][] el = NativeGroupedKernel.elements(l, 4, k, rowBytes);
+                ByteBuffer codes = ByteBuffer.allocateDirect(w.codes().capacity());
+                codes.put(0, w.codes(), 0, codes.capacity());
+                NativeKernels.Plan p = new NativeKernels.Plan(isa, 4, n, k, 32, 32, rowBytes, false, codes, 0,
+                        w.scales().toFloatArray(), new float[n * w.groupsPerRow()], el[0], el[1]);
+                float[] x = input(rows, k, 99);
+                x[5] = 0; // a block with an exact zero and an all-zero block
+                for (int j = 64; j < 96; j++) x[j] = 0;
+                byte[] act = new byte[rows * p.actIntBytes()];
+                p.prepareInt(x, rows, 32, 0f, act);
+                float[] ref = x.clone();
+                ActivationQuantization.quantizeBlocks(ref, 0, rows, k, 32, 127, 0f);
+                int pb = p.actIntBytes() / 6;
+                ByteBuffer a = ByteBuffer.wrap(act).order(ByteOrder.LITTLE_ENDIAN);
+                for (int m = 0; m < rows; m++) {
+                    float[] got = new float[k];
+                    int base = m * p.actIntBytes();
+                    for (int b = 0; b < pb; b++) {
+                        for (int half = 0; half < 2; half++) {
+                            int e = b < rowBytes ? el[half][b] : -1;
+                            int q = act[base + half * pb + b];
+                            float d = a.getFloat(base + (2 + half) * pb + 4 * (b / 4));
+                            float sum = a.getFloat(base + (4 + half) * pb + 4 * (b / 4));
+                            if (e < 0) {
+                                assertEquals(0, q, "padding code");
+                                continue;
+                            }
+                            got[e] = q * d;
+                            int lane = b / 4, s = 0;
+                            for (int j = 0; j < 4; j++) s += act[base + half * pb + lane * 4 + j];
+                            assertEquals(s, sum, 0f, "lane code sum");
+                        }
+                    }
+                    float[] want = java.util.Arrays.copyOfRange(ref, m * k, m * k + k);
+                    assertArrayEquals(want, got, 0f, isa + " " + l + " row " + m);
+                }
+            }
+        }
+    }
+
+    /** Groups that split a 4-byte lane of codes are refused by the plan; the Java kernel runs them. */
+    @Test
+    void unfitGroupsFallBackToJava() {
+        assumeTrue(NativeKernels.available(), NativeKernels.describe());
+        IntGroupedWeight w = IntGroupCodec.quantize(weights(8, 120, 2), 1, 4, true, 20);
+        assertNull(NativeGroupedKernel.of(w, LinearKernels.prepareJava("w", w, 1), NativeKernels.isa(), NativeGroupedKernel.Activations.FLOAT));
+        assertTrue(!(LinearKernels.prepare("w", w, 1) instanceof NativeGroupedKernel));
+        IntGroupedWeight ok = IntGroupCodec.quantize(weights(8, 256, 2), 1, 4, true, 64);
+        assertTrue(LinearKernels.prepare("w", ok, 1) instanceof NativeGroupedKernel);
+    }
+}
