@@ -48,6 +48,7 @@ void tamp_gemv_int_avx2(const tamp_plan *p, const uint8_t *act, int rows, float 
             for (int c = 0; c < p->chunks; c++) {
                 int gb = p->gbase[c];
                 __m256 sw = _mm256_loadu_ps(s + gb), zw = _mm256_loadu_ps(z + gb);
+                _mm_prefetch((const char *) (w + c * 64 + 2048), _MM_HINT_T0); /* see kernels_avx512.c's PREFETCH */
                 for (int h = 0; h < 2; h++) {
                     int off = c * 64 + h * 32, lane = c * 16 + h * 8;
                     __m256i wv = load_half(p, w, off);
@@ -88,6 +89,7 @@ void tamp_gemv_float_avx2(const tamp_plan *p, const float *act, int rows, float 
             const float *xl = act + (size_t) m * tamp_act_float_len(p), *xh = xl + pb;
             __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
             for (int c = 0; c < p->chunks; c++) {
+                _mm_prefetch((const char *) (w + c * 64 + 2048), _MM_HINT_T0);
                 for (int h = 0; h < 2; h++) {
                     __m256i wv = load_half(p, w, c * 64 + h * 32);
                     for (int j = 0; j < 2; j++) {

@@ -10,6 +10,13 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <math.h>
+
+/*
+ * Bytes ahead of the code loads to prefetch: the kernels do enough work per cache line that the hardware prefetcher
+ * alone keeps too few lines in flight (8 MB GEMV: 11 GB/s from DRAM against 28 GB/s from L2; a plain read runs 40).
+ */
+#define PREFETCH 2048
 
 static inline __m512i load_codes(const tamp_plan *p, const uint8_t *w, int c) {
     int rest = p->row_bytes - c * 64;
@@ -17,7 +24,71 @@ static inline __m512i load_codes(const tamp_plan *p, const uint8_t *w, int c) {
     return _mm512_maskz_loadu_epi8((__mmask64) ((1ULL << rest) - 1), w + c * 64);
 }
 
+/* Lane sums of one chunk: low and high nibbles (or flipped bytes) times their activations, merged when they share blocks. */
+static inline __m512 chunk_lanes(const tamp_plan *p, __m512i wv, __m512i xl, __m512i xh, __m512 al, __m512 ah) {
+    const __m512i nib = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
+    if (p->bits == 8) return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(wv, flip), xl)), al);
+    __m512i lo = _mm512_and_si512(wv, nib), hi = _mm512_and_si512(_mm512_srli_epi16(wv, 4), nib);
+    if (p->merged) {
+        __m512i d = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, xl), hi, xh);
+        return _mm512_mul_ps(_mm512_cvtepi32_ps(d), al);
+    }
+    __m512i dl = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, xl), dh = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, xh);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dh), ah, _mm512_mul_ps(_mm512_cvtepi32_ps(dl), al));
+}
+
+/*
+ * Plans whose chunks each lie in one group: the group's s multiplies the chunk's lane sums once, and its zero point comes
+ * off as z·s·Σ(a·Σq) with the chunk's activation total, a scalar a chunk. Two weight rows a pass share every
+ * activation load.
+ */
+static void gemv_int_uniform(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
+    for (int m = 0; m < rows; m++) {
+        tamp_act_row a = tamp_act_int_row(p, act, m);
+        int r = r0;
+        for (; r + 1 < r1; r += 2) {
+            const uint8_t *w0 = p->codes + (size_t) r * p->row_bytes, *w1 = w0 + p->row_bytes;
+            const float *s0 = p->scales + (size_t) r * p->groups, *s1 = s0 + p->groups;
+            const float *z0 = p->zeros + (size_t) r * p->groups, *z1 = z0 + p->groups;
+            __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+            float c0 = 0, c1 = 0;
+            for (int c = 0; c < p->chunks; c++) {
+                __m512i xl = _mm512_loadu_si512((const void *) (a.q_lo + c * 64)), xh = _mm512_loadu_si512((const void *) (a.q_hi + c * 64));
+                __m512 al = _mm512_loadu_ps(a.a_lo + c * 16), ah = _mm512_loadu_ps(a.a_hi + c * 16);
+                int g = p->gbase[c];
+                _mm_prefetch((const char *) (w0 + c * 64 + PREFETCH), _MM_HINT_T0);
+                _mm_prefetch((const char *) (w1 + c * 64 + PREFETCH), _MM_HINT_T0);
+                acc0 = _mm512_fmadd_ps(chunk_lanes(p, load_codes(p, w0, c), xl, xh, al, ah), _mm512_set1_ps(s0[g]), acc0);
+                acc1 = _mm512_fmadd_ps(chunk_lanes(p, load_codes(p, w1, c), xl, xh, al, ah), _mm512_set1_ps(s1[g]), acc1);
+                c0 = fmaf(z0[g] * s0[g], a.zc[c], c0);
+                c1 = fmaf(z1[g] * s1[g], a.zc[c], c1);
+            }
+            out[(size_t) m * p->n + r] = _mm512_reduce_add_ps(acc0) - c0;
+            out[(size_t) m * p->n + r + 1] = _mm512_reduce_add_ps(acc1) - c1;
+        }
+        for (; r < r1; r++) {
+            const uint8_t *w0 = p->codes + (size_t) r * p->row_bytes;
+            const float *s0 = p->scales + (size_t) r * p->groups, *z0 = p->zeros + (size_t) r * p->groups;
+            __m512 acc0 = _mm512_setzero_ps();
+            float c0 = 0;
+            for (int c = 0; c < p->chunks; c++) {
+                __m512i xl = _mm512_loadu_si512((const void *) (a.q_lo + c * 64)), xh = _mm512_loadu_si512((const void *) (a.q_hi + c * 64));
+                __m512 al = _mm512_loadu_ps(a.a_lo + c * 16), ah = _mm512_loadu_ps(a.a_hi + c * 16);
+                int g = p->gbase[c];
+                _mm_prefetch((const char *) (w0 + c * 64 + PREFETCH), _MM_HINT_T0);
+                acc0 = _mm512_fmadd_ps(chunk_lanes(p, load_codes(p, w0, c), xl, xh, al, ah), _mm512_set1_ps(s0[g]), acc0);
+                c0 = fmaf(z0[g] * s0[g], a.zc[c], c0);
+            }
+            out[(size_t) m * p->n + r] = _mm512_reduce_add_ps(acc0) - c0;
+        }
+    }
+}
+
 void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
+    if (p->uniform) {
+        gemv_int_uniform(p, act, rows, out, r0, r1);
+        return;
+    }
     const __m512i nib = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
     for (int r = r0; r < r1; r++) {
         const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
@@ -26,6 +97,7 @@ void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, floa
             tamp_act_row a = tamp_act_int_row(p, act, m);
             __m512 acc = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps();
             for (int c = 0; c < p->chunks; c++) {
+                _mm_prefetch((const char *) (w + c * 64 + PREFETCH), _MM_HINT_T0);
                 __m512i wv = load_codes(p, w, c);
                 int gb = p->gbase[c];
                 __m512 sw = _mm512_loadu_ps(s + gb), zw = _mm512_loadu_ps(z + gb);
@@ -63,6 +135,7 @@ void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, floa
             const float *xl = act + (size_t) m * tamp_act_float_len(p), *xh = xl + pb;
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int c = 0; c < p->chunks; c++) {
+                _mm_prefetch((const char *) (w + c * 64 + PREFETCH), _MM_HINT_T0);
                 __m512i wv = load_codes(p, w, c);
                 __m128i qs[4] = {_mm512_extracti32x4_epi32(wv, 0), _mm512_extracti32x4_epi32(wv, 1),
                                  _mm512_extracti32x4_epi32(wv, 2), _mm512_extracti32x4_epi32(wv, 3)};

@@ -33,20 +33,23 @@ const char *tamp_plan_init(tamp_plan *p, int group_size, int block) {
     p->idx_lo = calloc((size_t) lanes, sizeof(int32_t));
     p->idx_hi = calloc((size_t) lanes, sizeof(int32_t));
     if (!p->gbase || !p->idx_lo || !p->idx_hi) return "out of native memory for the plan";
+    p->uniform = 1;
+    p->merged = p->bits == 4;
     for (int c = 0; c < p->chunks; c++) {
         int glo[16], ghi[16], lo = 1 << 30;
         for (int l = 0; l < 16; l++) {
-            int gr = 0, bl = 0, f;
+            int gr = 0, bl = 0, gh = 0, bh = 0, f, fh;
             f = lane_group(p, p->el_lo, c * 16 + l, g, block, &gr, &bl);
             if (f < 0) return "a 4-byte lane of codes spans two weight groups or activation blocks";
             glo[l] = f ? gr : -1;
             if (f && gr < lo) lo = gr;
             ghi[l] = -1;
             if (p->bits == 4) {
-                f = lane_group(p, p->el_hi, c * 16 + l, g, block, &gr, &bl);
-                if (f < 0) return "a 4-byte lane of codes spans two weight groups or activation blocks";
-                ghi[l] = f ? gr : -1;
-                if (f && gr < lo) lo = gr;
+                fh = lane_group(p, p->el_hi, c * 16 + l, g, block, &gh, &bh);
+                if (fh < 0) return "a 4-byte lane of codes spans two weight groups or activation blocks";
+                ghi[l] = fh ? gh : -1;
+                if (fh && gh < lo) lo = gh;
+                if (f && fh && bl != bh) p->merged = 0;
             }
         }
         if (lo == 1 << 30) lo = 0;
@@ -54,6 +57,7 @@ const char *tamp_plan_init(tamp_plan *p, int group_size, int block) {
         for (int l = 0; l < 16; l++) {
             int a = glo[l] < 0 ? 0 : glo[l] - lo, b = ghi[l] < 0 ? 0 : ghi[l] - lo;
             if (a > 15 || b > 15) return "a 64-byte chunk of codes spans more than 16 weight groups";
+            if (a != 0 || b != 0) p->uniform = 0;
             p->idx_lo[c * 16 + l] = a;
             p->idx_hi[c * 16 + l] = b;
         }
@@ -125,6 +129,12 @@ void tamp_prepare_int(const tamp_plan *p, const float *x, int rows, int block, f
         for (int l = 0; l < lanes; l++) {
             lane_stats(p->el_lo, qlo, d, bl, l, &alo[l], &slo[l]);
             lane_stats(p->el_hi, qhi, d, bl, l, &ahi[l], &shi[l]);
+        }
+        float *zc = (float *) (base + 6 * (size_t) pb);
+        for (int c = 0; c < p->chunks; c++) {
+            float t = 0;
+            for (int l = c * 16; l < c * 16 + 16; l++) t += alo[l] * slo[l] + ahi[l] * shi[l];
+            zc[c] = t;
         }
     }
     free(q);

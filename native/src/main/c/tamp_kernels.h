@@ -24,6 +24,8 @@ typedef struct {
     int row_bytes;     /* bytes of one stored code row */
     int chunks;        /* ceil(row_bytes / 64); the last chunk may be partial (its bytes past the row read as 0) */
     int flip;          /* 8-bit signed codes: XOR 0x80 turns them into unsigned ones with zero point 128 */
+    int uniform;       /* every chunk lies in one weight group (4-bit: groups of 128·j, 8-bit: 64·j, or one a row) */
+    int merged;        /* every lane's low and high nibbles share an activation block (GENERIC, SPLIT16) */
     const uint8_t *codes;   /* [n][row_bytes], owned by the caller (a mapped file or a direct buffer) */
     float *scales;     /* [n][groups], then 16 floats of padding (windows of 16 are loaded) */
     float *zeros;      /* [n][groups] + 16: zero point as float, after the flip (4-bit symmetric 8, 8-bit symmetric 128) */
@@ -34,8 +36,13 @@ typedef struct {
     int32_t *el_hi;    /* [chunks * 64]: element of each byte's high nibble, -1 past the row (and for 8-bit) */
 } tamp_plan;
 
-/* Bytes of one row of int8 activations for a plan: codes lo | codes hi | lane scale lo | hi | lane code sum lo | hi. */
-static inline size_t tamp_act_int_bytes(const tamp_plan *p) { return (size_t) p->chunks * 64 * 6; }
+/*
+ * Bytes of one row of int8 activations for a plan: codes lo | codes hi | lane scale lo | hi | lane code sum lo | hi |
+ * per chunk Σ over its lanes of scale·sum (the zero point's share, for uniform plans) | padding to 64.
+ */
+static inline size_t tamp_act_int_bytes(const tamp_plan *p) {
+    return (size_t) p->chunks * 64 * 6 + ((size_t) p->chunks * 4 + 63) / 64 * 64;
+}
 
 /* Floats of one row of float activations: values in low-nibble order | in high-nibble order. */
 static inline size_t tamp_act_float_len(const tamp_plan *p) { return (size_t) p->chunks * 64 * 2; }
@@ -68,6 +75,7 @@ typedef struct {
     const int8_t *q_lo, *q_hi;
     const float *a_lo, *a_hi;   /* activation scale d of each lane */
     const float *s_lo, *s_hi;   /* Σ of each lane's four codes, as float (exact) */
+    const float *zc;            /* per chunk: Σ over its lanes of a·s */
 } tamp_act_row;
 
 static inline tamp_act_row tamp_act_int_row(const tamp_plan *p, const uint8_t *act, int m) {
@@ -80,6 +88,7 @@ static inline tamp_act_row tamp_act_int_row(const tamp_plan *p, const uint8_t *a
     a.a_hi = (const float *) (base + 3 * pb);
     a.s_lo = (const float *) (base + 4 * pb);
     a.s_hi = (const float *) (base + 5 * pb);
+    a.zc = (const float *) (base + 6 * pb);
     return a;
 }
 

@@ -181,7 +181,7 @@ class NativeGroupedKernelTest {
                 p.prepareInt(x, rows, 32, 0f, act);
                 float[] ref = x.clone();
                 ActivationQuantization.quantizeBlocks(ref, 0, rows, k, 32, 127, 0f);
-                int pb = p.actIntBytes() / 6;
+                int pb = (rowBytes + 63) / 64 * 64; // act layout (tamp_kernels.h): six planes of pb bytes, then per-chunk totals
                 ByteBuffer a = ByteBuffer.wrap(act).order(ByteOrder.LITTLE_ENDIAN);
                 for (int m = 0; m < rows; m++) {
                     float[] got = new float[k];
