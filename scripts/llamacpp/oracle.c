@@ -4,11 +4,16 @@
 //   oracle logits   MODEL.gguf OUT.f32 TOKEN...      next-token logits at every position, [tokens][vocab] float32
 //   oracle dequant  MODEL.gguf OUT.f32 TENSOR        one tensor decoded by ggml's own to_float, float32
 //   oracle quantize IN.gguf OUT.gguf FTYPE [pure]    llama_model_quantize (FTYPE: llama_ftype number)
+//   oracle matmul   TYPE LAYERS DIM THREADS REPS     the speed peer of tamp's decode-step bench: one vector through
+//                   LAYERS DIM x DIM weights of TYPE (f32, q8_0, q4_0) on ggml's CPU backend, median ms a step (JSON)
 //
 // Prints one line "error: ..." and exits 1 on failure; llama.cpp's own log goes to stderr only with ORACLE_VERBOSE.
+#define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "ggml-alloc.h"
 #include "llama.h"
 #include "ggml.h"
 #include "ggml-backend.h"
@@ -126,13 +131,86 @@ static int quantize(const char *in, const char *out, int ftype, int pure) {
     return 0;
 }
 
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+// Weights are seeded uniform values (speed does not depend on them), quantized by ggml_quantize_chunk. Each step
+// starts 30 ms after the last, as tamp's decode-step bench times its own steps (a quiet machine, no spinning pool).
+static int matmul(const char *type_name, int layers, int dim, int threads, int reps) {
+    enum ggml_type type;
+    if (strcmp(type_name, "f32") == 0) type = GGML_TYPE_F32;
+    else if (strcmp(type_name, "q8_0") == 0) type = GGML_TYPE_Q8_0;
+    else if (strcmp(type_name, "q4_0") == 0) type = GGML_TYPE_Q4_0;
+    else return fail("unknown type (f32, q8_0, q4_0)", type_name);
+    ggml_backend_t be = ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, NULL);
+    if (!be) return fail("no CPU backend", NULL);
+    ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(ggml_backend_get_device(be));
+    ggml_backend_set_n_threads_t set_threads = (ggml_backend_set_n_threads_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_set_n_threads");
+    if (set_threads) set_threads(be, threads);
+    struct ggml_init_params ip = {ggml_tensor_overhead() * (size_t) (2 * layers + 8) + ggml_graph_overhead(), NULL, true};
+    struct ggml_context *ctx = ggml_init(ip);
+    struct ggml_tensor **w = calloc((size_t) layers, sizeof *w);
+    struct ggml_tensor *x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, dim, 1), *y = x;
+    for (int l = 0; l < layers; l++) {
+        w[l] = ggml_new_tensor_2d(ctx, type, dim, dim);
+        y = ggml_mul_mat(ctx, w[l], y);
+    }
+    struct ggml_cgraph *gf = ggml_new_graph(ctx);
+    ggml_build_forward_expand(gf, y);
+    if (!ggml_backend_alloc_ctx_tensors(ctx, be)) return fail("cannot allocate the weights", NULL);
+    size_t n = (size_t) dim * dim, bytes = ggml_row_size(type, dim) * (size_t) dim;
+    float *src = malloc(n * sizeof(float));
+    void *dst = malloc(bytes);
+    unsigned seed = 7;
+    double weight_bytes = 0;
+    for (int l = 0; l < layers; l++) {
+        for (size_t i = 0; i < n; i++) src[i] = ((seed = seed * 1103515245u + 12345u) >> 8) / 16777216.0f - 0.5f;
+        if (type == GGML_TYPE_F32) memcpy(dst, src, bytes);
+        else ggml_quantize_chunk(type, src, dst, 0, dim, dim, NULL);
+        ggml_backend_tensor_set(w[l], dst, 0, bytes);
+        weight_bytes += (double) bytes;
+    }
+    ggml_backend_tensor_set(x, src, 0, (size_t) dim * sizeof(float));
+    free(src);
+    free(dst);
+    double *t = malloc((size_t) reps * sizeof(double));
+    for (int i = 0; i < 3; i++) ggml_backend_graph_compute(be, gf);
+    for (int i = 0; i < reps; i++) {
+        struct timespec pause = {0, 30 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        double t0 = now_ms();
+        ggml_backend_graph_compute(be, gf);
+        t[i] = now_ms() - t0;
+    }
+    qsort(t, (size_t) reps, sizeof(double), cmp_double);
+    double med = t[reps / 2];
+    printf("{\"bench\":\"decode-step\",\"runtime\":\"llama.cpp\",\"weights\":\"%s\",\"layers\":%d,\"n\":%d,\"k\":%d,\"batch\":1,"
+           "\"threads\":%d,\"weight_bytes\":%.0f,\"ms\":%.2f,\"weight_gb_s\":%.2f}\n",
+           type_name, layers, dim, dim, threads, weight_bytes, med, weight_bytes / (med / 1e3) / 1e9);
+    free(t);
+    free(w);
+    ggml_free(ctx);
+    ggml_backend_free(be);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     llama_log_set(quiet_log, NULL);
     if (argc >= 4 && strcmp(argv[1], "dequant") == 0 && argc == 5) return dequant(argv[2], argv[3], argv[4]);
     load_backends(argv[0]);
     llama_backend_init();
     if (argc >= 5 && strcmp(argv[1], "logits") == 0) return logits(argv[2], argv[3], argc - 4, argv + 4);
+    if (argc == 7 && strcmp(argv[1], "matmul") == 0) return matmul(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
     if ((argc == 5 || argc == 6) && strcmp(argv[1], "quantize") == 0) return quantize(argv[2], argv[3], atoi(argv[4]), argc == 6 && strcmp(argv[5], "pure") == 0);
-    fprintf(stderr, "usage: oracle logits MODEL OUT.f32 TOKEN... | dequant MODEL OUT.f32 TENSOR | quantize IN OUT FTYPE [pure]\n");
+    fprintf(stderr, "usage: oracle logits MODEL OUT.f32 TOKEN... | dequant MODEL OUT.f32 TENSOR | quantize IN OUT FTYPE [pure]"
+                    " | matmul TYPE LAYERS DIM THREADS REPS\n");
     return 2;
 }
