@@ -35,6 +35,7 @@ const char *tamp_plan_init(tamp_plan *p, int group_size, int block) {
     if (!p->gbase || !p->idx_lo || !p->idx_hi) return "out of native memory for the plan";
     p->uniform = 1;
     p->merged = p->bits == 4;
+    p->row_int = block <= 0 && g >= p->k;
     for (int c = 0; c < p->chunks; c++) {
         int glo[16], ghi[16], lo = 1 << 30;
         for (int l = 0; l < 16; l++) {

@@ -26,6 +26,7 @@ typedef struct {
     int flip;          /* 8-bit signed codes: XOR 0x80 turns them into unsigned ones with zero point 128 */
     int uniform;       /* every chunk lies in one weight group (4-bit: groups of 128·j, 8-bit: 64·j, or one a row) */
     int merged;        /* every lane's low and high nibbles share an activation block (GENERIC, SPLIT16) */
+    int row_int;       /* one group a row and one activation scale a row (W8A8 per channel): int32 sums over the whole row */
     const uint8_t *codes;   /* [n][row_bytes], owned by the caller (a mapped file or a direct buffer) */
     float *scales;     /* [n][groups], then 16 floats of padding (windows of 16 are loaded) */
     float *zeros;      /* [n][groups] + 16: zero point as float, after the flip (4-bit symmetric 8, 8-bit symmetric 128) */

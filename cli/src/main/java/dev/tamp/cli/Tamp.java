@@ -52,6 +52,9 @@ public final class Tamp implements Runnable {
         }
     }
 
+    /** Activations for weight-only integer packs as the launching JVM had them (-Dtamp.activations), restored per run. */
+    private static final String LAUNCH_ACTIVATIONS = System.getProperty("tamp.activations");
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -68,6 +71,8 @@ public final class Tamp implements Runnable {
         // DJL must never download anything; set before any engine class loads.
         System.setProperty("ai.djl.offline", "true");
         verbose = false;
+        if (LAUNCH_ACTIVATIONS == null) System.clearProperty("tamp.activations");
+        else System.setProperty("tamp.activations", LAUNCH_ACTIVATIONS);
         CommandLine cl = commandLine();
         try {
             return cl.execute(args);

@@ -253,6 +253,7 @@ public final class VerifyCommand implements Callable<Integer> {
     private static ObjectNode cosineRow(String name, EmbeddingMetrics.CosineStats cs) {
         ObjectNode o = Json.object();
         o.put("backend", name);
+        if (name.equals("java")) o.put("kernels", dev.tamp.runtime.kernels.LinearKernels.describe());
         o.put("cosine_mean", cs.mean());
         o.put("cosine_min", cs.min());
         o.put("cosine_p5", cs.p5());
@@ -263,6 +264,7 @@ public final class VerifyCommand implements Callable<Integer> {
     private static ObjectNode decoderRow(String name, DecoderMetrics m, double msPerSequence) {
         ObjectNode o = Json.object();
         o.put("backend", name);
+        if (name.equals("java")) o.put("kernels", dev.tamp.runtime.kernels.LinearKernels.describe());
         o.put("kl", m.meanKl());
         o.put("top1_agreement", m.top1Agreement());
         o.put("perplexity", m.candidatePerplexity());

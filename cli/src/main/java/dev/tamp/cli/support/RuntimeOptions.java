@@ -13,4 +13,15 @@ public final class RuntimeOptions {
 
     @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Texts per batch (default: ${DEFAULT-VALUE}).")
     public int batchSize;
+
+    @Option(names = "--kernel-activations", paramLabel = "float|int8",
+            description = "How weight-only integer packs (W4, W8) meet their activations on the java backend: float (the exact "
+                    + "decoded weights; default) or int8 (quantized per block of 32 as llama.cpp's Q8_0, integer dot products in "
+                    + "the native kernels: faster, slightly less accurate; the README's W4A8 table).")
+    public void setKernelActivations(String a) {
+        if (!a.equals("float") && !a.equals("int8")) {
+            throw new dev.tamp.core.error.BadInputException("--kernel-activations must be float or int8, not " + a);
+        }
+        System.setProperty("tamp.activations", a); // read when a session prepares its kernels
+    }
 }

@@ -34,6 +34,12 @@ public final class LinearKernels {
         return prepare(name, w, kAxis, dev.tamp.nativekernels.NativeKernels.isa());
     }
 
+    /** One line for reports: which kernels the java backend runs integer packs on, and with which activations. */
+    public static String describe() {
+        String acts = System.getProperty("tamp.activations", "float");
+        return dev.tamp.nativekernels.NativeKernels.describe() + "; " + acts + " activations for weight-only integer packs";
+    }
+
     /** The Java kernels only: the reference the native ones are tested against (and the path where none load). */
     public static LinearKernel prepareJava(String name, EncodedTensor w, int kAxis) {
         return prepare(name, w, kAxis, null);

@@ -133,13 +133,14 @@ class NativeGroupedKernelTest {
     @Test
     void w8a8PerTokenAndStaticWithInputScaleMatchTheSimulatedKernel() {
         for (NativeKernels.Isa isa : variants()) {
+          for (int bits : new int[] {8, 4}) {
             for (float stat : new float[] {0f, 0.05f}) {
                 for (int k : new int[] {384, 1536, 100}) {
                     int n = 40;
-                    IntGroupedWeight g = IntGroupCodec.quantize(weights(n, k, k), 1, 8, true, 0);
+                    IntGroupedWeight g = IntGroupCodec.quantize(weights(n, k, k), 1, bits, true, 0);
                     float[] s = new float[k];
                     for (int j = 0; j < k; j++) s[j] = 0.5f + (j % 9) * 0.25f;
-                    IntGroupedWeight w8a8 = new IntGroupedWeight(g.shape(), 1, 8, true, g.groupSize(), g.codes(), g.scales(), null,
+                    IntGroupedWeight w8a8 = new IntGroupedWeight(g.shape(), 1, bits, true, g.groupSize(), g.codes(), g.scales(), null,
                             Tensor.ofFloats(s, k), 8, stat, Layout.GENERIC);
                     LinearKernel ref = LinearKernels.prepareJava("w", w8a8, 1);
                     assertTrue(ref instanceof ActivationQuantizingKernel);
@@ -154,10 +155,11 @@ class NativeGroupedKernelTest {
                         float[] a = new float[rows * n], b = new float[rows * n];
                         ref.forward(x, rows, a, PAR);
                         nat.forward(x, rows, b, PAR);
-                        assertClose(a, b, dense, xs, rows, n, k, isa + " W8A8 static=" + stat + " K=" + k);
+                        assertClose(a, b, dense, xs, rows, n, k, isa + " W" + bits + "A8 static=" + stat + " K=" + k);
                     }
                 }
             }
+          }
         }
     }
 
