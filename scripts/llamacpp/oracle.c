@@ -6,6 +6,8 @@
 //   oracle quantize IN.gguf OUT.gguf FTYPE [pure]    llama_model_quantize (FTYPE: llama_ftype number)
 //   oracle matmul   TYPE LAYERS DIM THREADS REPS     the speed peer of tamp's decode-step bench: one vector through
 //                   LAYERS DIM x DIM weights of TYPE (f32, q8_0, q4_0) on ggml's CPU backend, median ms a step (JSON)
+//   oracle generate MODEL.gguf TOKENS THREADS        the speed peer of `tamp run`: greedy decoding of TOKENS tokens one at
+//                   a time after token 1, llama.cpp's default context (f16 KV cache), ms a token (JSON)
 //
 // Prints one line "error: ..." and exits 1 on failure; llama.cpp's own log goes to stderr only with ORACLE_VERBOSE.
 #define _POSIX_C_SOURCE 199309L
@@ -202,15 +204,46 @@ static int matmul(const char *type_name, int layers, int dim, int threads, int r
     return 0;
 }
 
+static int generate(const char *model_path, int tokens, int threads) {
+    struct llama_model *model = llama_model_load_from_file(model_path, llama_model_default_params());
+    if (!model) return fail("llama.cpp cannot load", model_path);
+    struct llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = tokens + 8;
+    cp.n_threads = cp.n_threads_batch = threads;
+    struct llama_context *ctx = llama_init_from_model(model, cp);
+    if (!ctx) return fail("llama.cpp cannot make a context for", model_path);
+    int n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model));
+    llama_token tok = 1;
+    double t0 = 0, first = 0;
+    for (int i = 0; i < tokens; i++) {
+        if (i == 1) t0 = now_ms(); // the first step includes warm-up (graph allocation): timed apart
+        double s = now_ms();
+        struct llama_batch b = llama_batch_get_one(&tok, 1);
+        if (llama_decode(ctx, b) != 0) return fail("llama_decode failed on", model_path);
+        const float *lg = llama_get_logits_ith(ctx, -1);
+        int best = 0;
+        for (int v = 1; v < n_vocab; v++) if (lg[v] > lg[best]) best = v;
+        tok = best;
+        if (i == 0) first = now_ms() - s;
+    }
+    double per = tokens > 1 ? (now_ms() - t0) / (tokens - 1) : first;
+    printf("{\"bench\":\"generate\",\"runtime\":\"llama.cpp\",\"model\":\"%s\",\"tokens\":%d,\"threads\":%d,"
+           "\"first_token_ms\":%.1f,\"ms_per_token\":%.2f,\"tokens_per_s\":%.2f}\n", model_path, tokens, threads, first, per, 1e3 / per);
+    llama_free(ctx);
+    llama_model_free(model);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     llama_log_set(quiet_log, NULL);
     if (argc >= 4 && strcmp(argv[1], "dequant") == 0 && argc == 5) return dequant(argv[2], argv[3], argv[4]);
     load_backends(argv[0]);
     llama_backend_init();
     if (argc >= 5 && strcmp(argv[1], "logits") == 0) return logits(argv[2], argv[3], argc - 4, argv + 4);
+    if (argc == 5 && strcmp(argv[1], "generate") == 0) return generate(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc == 7 && strcmp(argv[1], "matmul") == 0) return matmul(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
     if ((argc == 5 || argc == 6) && strcmp(argv[1], "quantize") == 0) return quantize(argv[2], argv[3], atoi(argv[4]), argc == 6 && strcmp(argv[5], "pure") == 0);
     fprintf(stderr, "usage: oracle logits MODEL OUT.f32 TOKEN... | dequant MODEL OUT.f32 TENSOR | quantize IN OUT FTYPE [pure]"
-                    " | matmul TYPE LAYERS DIM THREADS REPS\n");
+                    " | matmul TYPE LAYERS DIM THREADS REPS | generate MODEL TOKENS THREADS\n");
     return 2;
 }

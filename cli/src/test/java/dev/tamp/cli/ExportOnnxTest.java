@@ -54,8 +54,15 @@ class ExportOnnxTest {
         LoadedModel lm = LoadedModel.load(pack.toString(), null, Progress.NONE);
         Tokenizer tok = lm.tokenizer();
         float[][] ours;
+        // the exports of weight-only packs keep float activations (W4A16): the pack runs the same way here, not with
+        // W4's default int8 activations (W8A8 packs quantize theirs either way)
+        String was = System.getProperty("tamp.activations");
+        System.setProperty("tamp.activations", "float");
         try (Embedder e = new Embedder(lm.runnable(), new JavaBackend(), tok, Pooling.MEAN, 0)) {
             ours = e.embed(texts, 8, ExecutionListener.NONE);
+        } finally {
+            if (was == null) System.clearProperty("tamp.activations");
+            else System.setProperty("tamp.activations", was);
         }
         List<Encoding> enc = tok.encodeBatch(texts, 0);
         int n = enc.size(), len = enc.get(0).length();
@@ -198,7 +205,7 @@ class ExportOnnxTest {
         System.out.println("export onnx qdq W8A8 (SmoothQuant, per-token activations): min cosine vs tamp run = " + c);
         // Not ≥ 0.99999: rounding activations is discontinuous, so a last-bit difference in one summation (ORT's GEMM
         // vs tamp's int8 kernel) flips a rounding now and then, and each flip perturbs every later layer's roundings.
-        // Measured through tamp's own executor the same export and the pack are bit-identical up to the first such flip.
+        // Measured through tamp's own executor the same export and the pack agree to float summation order up to the first such flip.
         // The worst sentence sits at the edge of 0.999 on this AVX-512 box (0.99901 and 0.99896 in two runs: ORT's
         // thread partitioning changes where a flip happens); the bound is for a broken export, not for one flip more.
         assertTrue(c >= 0.998, "cosine " + c);
@@ -208,7 +215,9 @@ class ExportOnnxTest {
             d += (fromPack[i] - fromExport[i]) * (double) (fromPack[i] - fromExport[i]);
             r += fromPack[i] * (double) fromPack[i];
         }
-        assertTrue(Math.sqrt(d / r) < 1e-6, "layer 0's output, pack vs export in tamp's executor: relative error " + Math.sqrt(d / r));
+        // the pack's linears run as integer dot products in the native kernels, the export's as float products of the
+        // dequantized operands: equal up to float summation order (1.3e-6 measured; bit-identical with the Java kernels)
+        assertTrue(Math.sqrt(d / r) < 1e-5, "layer 0's output, pack vs export in tamp's executor: relative error " + Math.sqrt(d / r));
         // Control: the weight-only export (activations left in float) is measurably further from the W8A8 pack. Compared
         // by the mean cosine deficit over the texts: the minimum is one sentence's, and where ORT's GEMM flips a rounding
         // depends on which MLAS kernel this CPU gets (min 0.9990 vs 0.9987 on this AVX-512 EPYC, 0.9992 vs 0.9987 before; mean deficit 4.5e-4 vs 9.4e-4).

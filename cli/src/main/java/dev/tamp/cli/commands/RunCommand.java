@@ -148,6 +148,7 @@ public final class RunCommand implements Callable<Integer> {
         LoadedModel lm = LoadedModel.load(model, rt.tokenizer, progress);
         if (as != null) lm = lm.with(dev.tamp.quantizers.mx.MxSlicer.slice(lm.model, as, progress).model());
         Backend b = Backends.of(rt.backend);
+        if (rt.backend == null || rt.backend.equals("java")) progress.info("kernels: " + dev.tamp.runtime.kernels.LinearKernels.describe());
         PrintWriter out = spec.commandLine().getOut();
         if ((logits || output != null) && !lm.isDecoder()) {
             throw new BadInputException(model + ": --logits and -o are for decoders; this model is an encoder (its output is an embedding)");

@@ -106,6 +106,7 @@ public final class VerifyCommand implements Callable<Integer> {
         if (cand.isDecoder() && (minCosine != null || minRecall != null)) throw new BadInputException("--min-cosine/--min-recall apply to encoders");
         if (!cand.isDecoder() && (maxKl != null || maxPplIncrease != null)) throw new BadInputException("--max-kl/--max-ppl-increase apply to decoders");
         Backend java = Backends.of("java");
+        progress.info("kernels: " + dev.tamp.runtime.kernels.LinearKernels.describe());
         List<ObjectNode> perBackend = new ArrayList<>();
         List<float[][]> outputs = new ArrayList<>();
         List<String> failures = new ArrayList<>();

@@ -14,13 +14,13 @@ public final class RuntimeOptions {
     @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Texts per batch (default: ${DEFAULT-VALUE}).")
     public int batchSize;
 
-    @Option(names = "--kernel-activations", paramLabel = "float|int8",
-            description = "How weight-only integer packs (W4, W8) meet their activations on the java backend: float (the exact "
-                    + "decoded weights; default) or int8 (quantized per block of 32 as llama.cpp's Q8_0, integer dot products in "
-                    + "the native kernels: faster, slightly less accurate; the README's W4A8 table).")
+    @Option(names = "--kernel-activations", paramLabel = "auto|float|int8",
+            description = "How weight-only integer packs meet their activations on the java backend: int8 (quantized per block "
+                    + "of 32 as llama.cpp's Q8_0, integer dot products in the native kernels), float (the decoded weights "
+                    + "exactly), or auto (default): int8 for 4-bit weights, float for 8-bit (accuracy of each: README).")
     public void setKernelActivations(String a) {
-        if (!a.equals("float") && !a.equals("int8")) {
-            throw new dev.tamp.core.error.BadInputException("--kernel-activations must be float or int8, not " + a);
+        if (!a.equals("auto") && !a.equals("float") && !a.equals("int8")) {
+            throw new dev.tamp.core.error.BadInputException("--kernel-activations must be auto, float or int8, not " + a);
         }
         System.setProperty("tamp.activations", a); // read when a session prepares its kernels
     }

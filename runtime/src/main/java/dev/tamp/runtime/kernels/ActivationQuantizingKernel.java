@@ -3,7 +3,7 @@ package dev.tamp.runtime.kernels;
 /**
  * W8A8 execution: the activations entering a quantized weight are multiplied by the optional per-channel input
  * scale (SmoothQuant's explicit smoothing when nothing upstream absorbs it), then quantized to signed integers
- * — per token (dynamic: Δ = max|x_row| / 127), per block of 32 (W4A8, -Dtamp.activations=int8) or per tensor with a
+ * — per token (dynamic: Δ = max|x_row| / 127), per block of 32 (W4A8: 4-bit weight-only packs by default) or per tensor with a
  * calibrated static Δ — and the product runs on
  * the quantized values. Products are formed in float on the dequantized integers (q_x·Δ)·(q_w·s_w): equal to the
  * integer kernel's Σ q_x·q_w scaled once, up to float summation order.

@@ -36,8 +36,9 @@ public final class LinearKernels {
 
     /** One line for reports: which kernels the java backend runs integer packs on, and with which activations. */
     public static String describe() {
-        String acts = System.getProperty("tamp.activations", "float");
-        return dev.tamp.nativekernels.NativeKernels.describe() + "; " + acts + " activations for weight-only integer packs";
+        String acts = System.getProperty("tamp.activations", "auto");
+        return dev.tamp.nativekernels.NativeKernels.describe() + "; weight-only integer packs with "
+                + (acts.equals("auto") ? "int8 activations for 4-bit weights, float for 8-bit" : acts + " activations");
     }
 
     /** The Java kernels only: the reference the native ones are tested against (and the path where none load). */
@@ -45,8 +46,21 @@ public final class LinearKernels {
         return prepare(name, w, kAxis, null);
     }
 
-    /** With the native kernels of {@code isa} where they take the weight (null: Java kernels only). */
+    /** The Java kernels with float activations for weight-only packs: the kernels' own tests. */
+    static LinearKernel prepareJavaFloat(String name, EncodedTensor w, int kAxis) {
+        return prepare(name, w, kAxis, null, NativeGroupedKernel.Activations.FLOAT);
+    }
+
     static LinearKernel prepare(String name, EncodedTensor w, int kAxis, dev.tamp.nativekernels.NativeKernels.Isa isa) {
+        return prepare(name, w, kAxis, isa, null);
+    }
+
+    /**
+     * With the native kernels of {@code isa} where they take the weight (null: Java kernels only); {@code weightOnly}
+     * overrides the activations of weight-only integer packs (null: {@link NativeGroupedKernel#modeFor}).
+     */
+    static LinearKernel prepare(String name, EncodedTensor w, int kAxis, dev.tamp.nativekernels.NativeKernels.Isa isa,
+                                NativeGroupedKernel.Activations weightOnly) {
         List<Factory> fs;
         synchronized (LinearKernels.class) {
             fs = List.copyOf(FACTORIES);
@@ -70,9 +84,10 @@ public final class LinearKernels {
         if (w instanceof dev.tamp.core.encoding.Sparse24Weight s) return Sparse24Kernel.of(name, PackedKernels.canonical(s));
         if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g) {
             LinearKernel java = PackedKernels.of(g);
-            LinearKernel fast = isa == null ? null : NativeGroupedKernel.of(g, java, isa, NativeGroupedKernel.modeFor(g));
+            NativeGroupedKernel.Activations mode = g.activationBits() > 0 || weightOnly == null ? NativeGroupedKernel.modeFor(g) : weightOnly;
+            LinearKernel fast = isa == null ? null : NativeGroupedKernel.of(g, java, isa, mode);
             if (fast != null) return fast;
-            if (g.inputScale() == null && g.activationBits() == 0 && NativeGroupedKernel.modeFor(g) == NativeGroupedKernel.Activations.FLOAT) return java;
+            if (g.inputScale() == null && g.activationBits() == 0 && mode == NativeGroupedKernel.Activations.FLOAT) return java;
             if (g.activationBits() == 0 && g.inputScale() == null) {
                 return new ActivationQuantizingKernel(java, 8, 0f, null, NativeGroupedKernel.BLOCK); // int8 activations, Java reference
             }

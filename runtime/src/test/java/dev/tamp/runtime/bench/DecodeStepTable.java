@@ -101,7 +101,7 @@ public final class DecodeStepTable {
                     System.out.printf(Locale.ROOT, "{\"bench\":\"decode-step\",\"runtime\":\"tamp\",\"weights\":\"%s\",\"activations\":\"%s\",\"kernels\":\"%s\",\"layout\":\"%s\",\"layers\":%d,\"n\":%d,"
                                     + "\"k\":%d,\"batch\":1,\"threads\":%d,\"weight_bytes\":%d,\"ms\":%.2f,\"weight_gb_s\":%.2f,"
                                     + "\"ort_fp32_ms\":%.2f,\"ort_fp32_gb_s\":%.2f,\"speedup_vs_ort_fp32\":%.2f}%n",
-                            format, System.getProperty("tamp.activations", "float"), dev.tamp.nativekernels.NativeKernels.describe(),
+                            format, System.getProperty("tamp.activations", "auto"), dev.tamp.nativekernels.NativeKernels.describe(),
                             host == null ? "GENERIC" : host.name(), layers, dim, dim, threads, bytes, tm, bytes / (tm / 1e3) / 1e9,
                             om, (double) layers * dim * dim * 4 / (om / 1e3) / 1e9, om / tm);
                 }

@@ -77,7 +77,7 @@ class NativeGroupedKernelTest {
                             float[] dense = IntGroupCodec.dequantize(g);
                             for (Layout l : LAYOUTS) {
                                 IntGroupedWeight w = (IntGroupedWeight) PackLayouts.pack(g, l);
-                                LinearKernel java = LinearKernels.prepareJava("w", w, 1);
+                                LinearKernel java = LinearKernels.prepareJavaFloat("w", w, 1);
                                 NativeGroupedKernel nat = NativeGroupedKernel.of(w, java, isa, NativeGroupedKernel.Activations.FLOAT);
                                 String what = isa + " " + w.describe() + " " + l + " K=" + k;
                                 assertNotNull(nat, what);
@@ -108,8 +108,12 @@ class NativeGroupedKernelTest {
                             float[] dense = IntGroupCodec.dequantize(g);
                             for (Layout l : LAYOUTS) {
                                 IntGroupedWeight w = (IntGroupedWeight) PackLayouts.pack(g, l);
-                                LinearKernel java = LinearKernels.prepareJava("w", w, 1);
+                                LinearKernel java = LinearKernels.prepareJavaFloat("w", w, 1);
                                 LinearKernel ref = new ActivationQuantizingKernel(java, 8, 0f, null, NativeGroupedKernel.BLOCK);
+                                if (bits == 4) { // the default for 4-bit weights, native or not
+                                    LinearKernel dflt = LinearKernels.prepareJava("w", w, 1);
+                                    assertTrue(dflt instanceof ActivationQuantizingKernel, "W4 defaults to int8 activations");
+                                }
                                 NativeGroupedKernel nat = NativeGroupedKernel.of(w, java, isa, NativeGroupedKernel.Activations.INT8_BLOCK);
                                 String what = isa + " " + w.describe() + " " + l + " K=" + k;
                                 assertNotNull(nat, what);
@@ -216,7 +220,7 @@ class NativeGroupedKernelTest {
     void unfitGroupsFallBackToJava() {
         assumeTrue(NativeKernels.available(), NativeKernels.describe());
         IntGroupedWeight w = IntGroupCodec.quantize(weights(8, 120, 2), 1, 4, true, 20);
-        assertNull(NativeGroupedKernel.of(w, LinearKernels.prepareJava("w", w, 1), NativeKernels.isa(), NativeGroupedKernel.Activations.FLOAT));
+        assertNull(NativeGroupedKernel.of(w, LinearKernels.prepareJavaFloat("w", w, 1), NativeKernels.isa(), NativeGroupedKernel.Activations.FLOAT));
         assertTrue(!(LinearKernels.prepare("w", w, 1) instanceof NativeGroupedKernel));
         IntGroupedWeight ok = IntGroupCodec.quantize(weights(8, 256, 2), 1, 4, true, 64);
         assertTrue(LinearKernels.prepare("w", ok, 1) instanceof NativeGroupedKernel);

@@ -105,7 +105,7 @@ class PackedLayoutKernelsTest {
             for (Map.Entry<String, EncodedTensor> e : encodings(t).entrySet()) {
                 EncodedTensor generic = e.getValue();
                 float[] dense = WeightDecoders.decode("w", generic);
-                LinearKernel ref = LinearKernels.prepareJava("w", generic, 0);
+                LinearKernel ref = LinearKernels.prepareJavaFloat("w", generic, 0);
                 for (int rows : new int[] {1, 9, 80}) { // GEMV, tiles, whole-weight BLAS
                     float[] x = activations(rows, k), want = new float[rows * n];
                     ref.forward(x, rows, want, PAR);
@@ -119,7 +119,7 @@ class PackedLayoutKernelsTest {
                             assertArrayEquals(dense, WeightDecoders.decode("w", packed), what + ": decoded weight");
                             assertPlanesEqual(generic, PackLayouts.toGeneric(packed), what);
                         }
-                        LinearKernel kern = LinearKernels.prepareJava("w", packed, 0);
+                        LinearKernel kern = LinearKernels.prepareJavaFloat("w", packed, 0);
                         float[] got = new float[rows * n];
                         kern.forward(x, rows, got, PAR);
                         boolean hostGemv = rows <= SplitLayoutKernel.GEMV_MAX_ROWS && usesSplitKernel(kern);
@@ -142,9 +142,9 @@ class PackedLayoutKernelsTest {
         Tensor t = LAYERS.get(1);
         for (EncodedTensor w : new EncodedTensor[] {IntGroupCodec.quantize(t, 0, 4, true, 128), IntGroupCodec.quantize(t, 0, 8, true, 0),
                 MxMatrix.quantize(t, 0, MxFormat.MXFP4_E2M1, 32, ScaleRule.FLOOR)}) {
-            assertTrue(LinearKernels.prepareJava("w", PackLayouts.pack(w, host), 0) instanceof SplitLayoutKernel, w.describe());
+            assertTrue(LinearKernels.prepareJavaFloat("w", PackLayouts.pack(w, host), 0) instanceof SplitLayoutKernel, w.describe());
             for (Layout other : LAYOUTS) {
-                if (other != host) assertTrue(LinearKernels.prepareJava("w", PackLayouts.pack(w, other), 0) instanceof TiledDecodeKernel, w.describe() + " " + other);
+                if (other != host) assertTrue(LinearKernels.prepareJavaFloat("w", PackLayouts.pack(w, other), 0) instanceof TiledDecodeKernel, w.describe() + " " + other);
             }
         }
     }
@@ -162,7 +162,7 @@ class PackedLayoutKernelsTest {
             Tensor t = Tensor.ofFloats(v, n, k);
             for (EncodedTensor w : new EncodedTensor[] {IntGroupCodec.quantize(t, 1, 4, false, 32), IntGroupCodec.quantize(t, 1, 8, true, 0),
                     IntGroupCodec.quantize(t, 1, 8, false, 64), MxMatrix.quantize(t, 1, MxFormat.MXFP4_E2M1, 32, ScaleRule.FLOOR)}) {
-                LinearKernel ref = LinearKernels.prepareJava("w", w, 1), fast = LinearKernels.prepareJava("w", PackLayouts.pack(w, host), 1);
+                LinearKernel ref = LinearKernels.prepareJavaFloat("w", w, 1), fast = LinearKernels.prepareJavaFloat("w", PackLayouts.pack(w, host), 1);
                 assertTrue(fast instanceof SplitLayoutKernel, w.describe());
                 assertArrayEquals(ref.denseWeight(), fast.denseWeight(), w.describe() + " K " + k);
                 for (int rows : new int[] {1, 9, 70}) {

@@ -26,7 +26,7 @@ class TiledDecodeKernelTest {
                 for (int kAxis : new int[] {0, 1}) {
                     Tensor t = kAxis == 1 ? Tensor.ofFloats(wv, n, k) : Tensor.ofFloats(transpose(wv, n, k), k, n);
                     MxWeight w = MxMatrix.quantize(t, kAxis, f, 32, ScaleRule.FLOOR);
-                    LinearKernel kern = LinearKernels.prepareJava("w", w, kAxis);
+                    LinearKernel kern = LinearKernels.prepareJavaFloat("w", w, kAxis);
                     assertTrue(kern instanceof TiledDecodeKernel);
                     float[] got = new float[m * n], want = new float[m * n];
                     kern.forward(x, m, got, par);
@@ -45,7 +45,7 @@ class TiledDecodeKernelTest {
             for (boolean sym : new boolean[] {true, false}) {
                 for (int bits : new int[] {4, 8}) {
                     var w = dev.tamp.formats.codec.IntGroupCodec.quantize(Tensor.ofFloats(wv, n, k), 1, bits, sym, 32);
-                    LinearKernel kern = LinearKernels.prepareJava("w", w, 1);
+                    LinearKernel kern = LinearKernels.prepareJavaFloat("w", w, 1);
                     assertTrue(kern instanceof TiledDecodeKernel);
                     float[] got = new float[m * n], want = new float[m * n];
                     kern.forward(x, m, got, par);
