@@ -146,3 +146,18 @@ JNIEXPORT void JNICALL JNI_NAME(gemvFloat)(JNIEnv *env, jclass cls, jlong plan, 
     (*env)->ReleasePrimitiveArrayCritical(env, out, op, 0);
     (*env)->ReleasePrimitiveArrayCritical(env, act, ap, JNI_ABORT);
 }
+
+JNIEXPORT void JNICALL JNI_NAME(gemvBf16)(JNIEnv *env, jclass cls, jint isa, jobject w, jlong offset, jint n, jint k, jfloatArray x,
+                                          jint rows, jfloatArray out, jint r0, jint r1) {
+    (void) cls;
+    const uint16_t *wp = (const uint16_t *) ((const uint8_t *) (*env)->GetDirectBufferAddress(env, w) + offset);
+    float *xp = (*env)->GetPrimitiveArrayCritical(env, x, 0);
+    float *op = (*env)->GetPrimitiveArrayCritical(env, out, 0);
+    switch (isa) {
+        case TAMP_ISA_AVX512: tamp_gemv_bf16_avx512(wp, n, k, xp, rows, op, r0, r1); break;
+        case TAMP_ISA_AVX2: tamp_gemv_bf16_avx2(wp, n, k, xp, rows, op, r0, r1); break;
+        default: tamp_gemv_bf16_scalar(wp, n, k, xp, rows, op, r0, r1);
+    }
+    (*env)->ReleasePrimitiveArrayCritical(env, out, op, 0);
+    (*env)->ReleasePrimitiveArrayCritical(env, x, xp, JNI_ABORT);
+}

@@ -9,6 +9,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 /* 32 code bytes at w + off, zero past the row's end. */
@@ -120,7 +121,40 @@ void tamp_gemv_float_avx2(const tamp_plan *p, const float *act, int rows, float 
     }
 }
 
+/* BF16 rows widened by a shift (exact) into two FMA chains of 8 lanes; the K tail past the last 16 runs scalar. */
+void tamp_gemv_bf16_avx2(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1) {
+    int full = k / 16 * 16;
+    for (int r = r0; r < r1; r++) {
+        const uint16_t *wr = w + (size_t) r * k;
+        for (int m = 0; m < rows; m++) {
+            const float *xm = x + (size_t) m * k;
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+            for (int j = 0; j < full; j += 16) {
+                __m256 w0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *) (wr + j))), 16));
+                __m256 w1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *) (wr + j + 8))), 16));
+                a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xm + j), a0);
+                a1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xm + j + 8), a1);
+            }
+            __m256 t = _mm256_add_ps(a0, a1);
+            __m128 v = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+            v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+            v = _mm_add_ss(v, _mm_movehdup_ps(v));
+            float acc = _mm_cvtss_f32(v);
+            for (int j = full; j < k; j++) {
+                uint32_t bits = (uint32_t) wr[j] << 16;
+                float f;
+                memcpy(&f, &bits, sizeof f);
+                acc = fmaf(f, xm[j], acc);
+            }
+            out[(size_t) m * n + r] = acc;
+        }
+    }
+}
+
 #else
+void tamp_gemv_bf16_avx2(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1) {
+    tamp_gemv_bf16_scalar(w, n, k, x, rows, out, r0, r1);
+}
 void tamp_gemv_int_avx2(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
     tamp_gemv_int_scalar(p, act, rows, out, r0, r1);
 }

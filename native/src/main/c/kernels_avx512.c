@@ -11,6 +11,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 
 /*
  * Bytes ahead of the code loads to prefetch (the uniform kernel prefetches its next block of rows instead): the kernels
@@ -124,6 +125,74 @@ static void gemv_int_rows(const tamp_plan *p, const uint8_t *act, int rows, floa
     }
 }
 
+/*
+ * Any plan: per lane, the zero point off as z·Σq and the lane scaled by its block's d and its group's s, both taken from
+ * 16-float windows of the row's zeros and scales (VPERMPS). Four weight rows a pass share the activation loads; low and
+ * high nibbles sharing blocks (GENERIC, SPLIT16) go into one VPDPBUSD chain.
+ */
+static void gemv_int_lanes(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
+    const __m512i nib = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
+    for (int m = 0; m < rows; m++) {
+        tamp_act_row a = tamp_act_int_row(p, act, m);
+        for (int r = r0; r < r1; r += ROWS) {
+            int nr = r1 - r < ROWS ? r1 - r : ROWS;
+            const uint8_t *w[ROWS];
+            const float *s[ROWS], *z[ROWS];
+            __m512 acc[ROWS];
+            for (int i = 0; i < ROWS; i++) {
+                int ri = r + (i < nr ? i : 0);
+                w[i] = p->codes + (size_t) ri * p->row_bytes;
+                s[i] = p->scales + (size_t) ri * p->groups;
+                z[i] = p->zeros + (size_t) ri * p->groups;
+                acc[i] = _mm512_setzero_ps();
+            }
+            for (int c = 0; c < p->chunks; c++) {
+                int gb = p->gbase[c];
+                __m512i il = _mm512_loadu_si512((const void *) (p->idx_lo + c * 16));
+                __m512i xl = _mm512_loadu_si512((const void *) (a.q_lo + c * 64));
+                __m512 al = _mm512_loadu_ps(a.a_lo + c * 16), sl = _mm512_loadu_ps(a.s_lo + c * 16);
+                if (p->bits == 8) {
+                    for (int i = 0; i < ROWS; i++) {
+                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T0);
+                        __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(load_codes(p, w[i], c), flip), xl);
+                        __m512 f = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, _mm512_loadu_ps(z[i] + gb)), sl, _mm512_cvtepi32_ps(d));
+                        acc[i] = _mm512_fmadd_ps(_mm512_mul_ps(f, al), _mm512_permutexvar_ps(il, _mm512_loadu_ps(s[i] + gb)), acc[i]);
+                    }
+                    continue;
+                }
+                __m512i xh = _mm512_loadu_si512((const void *) (a.q_hi + c * 64));
+                if (p->merged) {
+                    /* one block a lane for both nibbles, and (checked below) one group: Σq of the lane is lo + hi */
+                    __m512 sq = _mm512_add_ps(sl, _mm512_loadu_ps(a.s_hi + c * 16));
+                    for (int i = 0; i < ROWS; i++) {
+                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T0);
+                        __m512i wv = load_codes(p, w[i], c);
+                        __m512i d = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(wv, nib), xl),
+                                                        _mm512_and_si512(_mm512_srli_epi16(wv, 4), nib), xh);
+                        __m512 f = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, _mm512_loadu_ps(z[i] + gb)), sq, _mm512_cvtepi32_ps(d));
+                        acc[i] = _mm512_fmadd_ps(_mm512_mul_ps(f, al), _mm512_permutexvar_ps(il, _mm512_loadu_ps(s[i] + gb)), acc[i]);
+                    }
+                    continue;
+                }
+                __m512i ih = _mm512_loadu_si512((const void *) (p->idx_hi + c * 16));
+                __m512 ah = _mm512_loadu_ps(a.a_hi + c * 16), sh = _mm512_loadu_ps(a.s_hi + c * 16);
+                for (int i = 0; i < ROWS; i++) {
+                    _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T0);
+                    __m512i wv = load_codes(p, w[i], c);
+                    __m512 zw = _mm512_loadu_ps(z[i] + gb), sw = _mm512_loadu_ps(s[i] + gb);
+                    __m512i dl = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(wv, nib), xl);
+                    __m512i dh = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(wv, 4), nib), xh);
+                    __m512 fl = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, zw), sl, _mm512_cvtepi32_ps(dl));
+                    __m512 fh = _mm512_fnmadd_ps(_mm512_permutexvar_ps(ih, zw), sh, _mm512_cvtepi32_ps(dh));
+                    acc[i] = _mm512_fmadd_ps(_mm512_mul_ps(fl, al), _mm512_permutexvar_ps(il, sw), acc[i]);
+                    acc[i] = _mm512_fmadd_ps(_mm512_mul_ps(fh, ah), _mm512_permutexvar_ps(ih, sw), acc[i]);
+                }
+            }
+            for (int i = 0; i < nr; i++) out[(size_t) m * p->n + r + i] = _mm512_reduce_add_ps(acc[i]);
+        }
+    }
+}
+
 void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
     if (p->row_int) {
         gemv_int_rows(p, act, rows, out, r0, r1);
@@ -133,34 +202,7 @@ void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, floa
         gemv_int_uniform(p, act, rows, out, r0, r1);
         return;
     }
-    const __m512i nib = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
-    for (int r = r0; r < r1; r++) {
-        const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups, *z = p->zeros + (size_t) r * p->groups;
-        for (int m = 0; m < rows; m++) {
-            tamp_act_row a = tamp_act_int_row(p, act, m);
-            __m512 acc = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps();
-            for (int c = 0; c < p->chunks; c++) {
-                _mm_prefetch((const char *) (w + c * 64 + PREFETCH), _MM_HINT_T0);
-                __m512i wv = load_codes(p, w, c);
-                int gb = p->gbase[c];
-                __m512 sw = _mm512_loadu_ps(s + gb), zw = _mm512_loadu_ps(z + gb);
-                __m512i il = _mm512_loadu_si512((const void *) (p->idx_lo + c * 16));
-                __m512i lo = p->bits == 4 ? _mm512_and_si512(wv, nib) : _mm512_xor_si512(wv, flip);
-                __m512i dlo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512((const void *) (a.q_lo + c * 64)));
-                __m512 flo = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, zw), _mm512_loadu_ps(a.s_lo + c * 16), _mm512_cvtepi32_ps(dlo));
-                acc = _mm512_fmadd_ps(_mm512_mul_ps(flo, _mm512_loadu_ps(a.a_lo + c * 16)), _mm512_permutexvar_ps(il, sw), acc);
-                if (p->bits == 4) {
-                    __m512i ih = _mm512_loadu_si512((const void *) (p->idx_hi + c * 16));
-                    __m512i hi = _mm512_and_si512(_mm512_srli_epi16(wv, 4), nib);
-                    __m512i dhi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, _mm512_loadu_si512((const void *) (a.q_hi + c * 64)));
-                    __m512 fhi = _mm512_fnmadd_ps(_mm512_permutexvar_ps(ih, zw), _mm512_loadu_ps(a.s_hi + c * 16), _mm512_cvtepi32_ps(dhi));
-                    acc2 = _mm512_fmadd_ps(_mm512_mul_ps(fhi, _mm512_loadu_ps(a.a_hi + c * 16)), _mm512_permutexvar_ps(ih, sw), acc2);
-                }
-            }
-            out[(size_t) m * p->n + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc, acc2));
-        }
-    }
+    gemv_int_lanes(p, act, rows, out, r0, r1);
 }
 
 /* One 16-byte quarter of a chunk: 16 codes (one nibble plane, or bytes) times 16 activations, into acc. */
@@ -200,7 +242,37 @@ void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, floa
     }
 }
 
+/* BF16 rows widened by a shift (exact) into two FMA chains of 16 lanes; the K tail past the last 32 runs scalar. */
+void tamp_gemv_bf16_avx512(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1) {
+    int full = k / 32 * 32;
+    for (int r = r0; r < r1; r++) {
+        const uint16_t *wr = w + (size_t) r * k;
+        for (int m = 0; m < rows; m++) {
+            const float *xm = x + (size_t) m * k;
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+            for (int j = 0; j < full; j += 32) {
+                _mm_prefetch((const char *) (wr + j) + PREFETCH, _MM_HINT_T0);
+                __m512 w0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) (wr + j))), 16));
+                __m512 w1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) (wr + j + 16))), 16));
+                a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xm + j), a0);
+                a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xm + j + 16), a1);
+            }
+            float acc = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+            for (int j = full; j < k; j++) {
+                uint32_t bits = (uint32_t) wr[j] << 16;
+                float v;
+                memcpy(&v, &bits, sizeof v);
+                acc = fmaf(v, xm[j], acc);
+            }
+            out[(size_t) m * n + r] = acc;
+        }
+    }
+}
+
 #else
+void tamp_gemv_bf16_avx512(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1) {
+    tamp_gemv_bf16_scalar(w, n, k, x, rows, out, r0, r1);
+}
 void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
     tamp_gemv_int_scalar(p, act, rows, out, r0, r1);
 }

@@ -59,6 +59,7 @@ const char *tamp_plan_init(tamp_plan *p, int group_size, int block) {
             int a = glo[l] < 0 ? 0 : glo[l] - lo, b = ghi[l] < 0 ? 0 : ghi[l] - lo;
             if (a > 15 || b > 15) return "a 64-byte chunk of codes spans more than 16 weight groups";
             if (a != 0 || b != 0) p->uniform = 0;
+            if (p->bits == 4 && glo[l] >= 0 && ghi[l] >= 0 && glo[l] != ghi[l]) p->merged = 0; /* merged lanes share s and z too */
             p->idx_lo[c * 16 + l] = a;
             p->idx_hi[c * 16 + l] = b;
         }
@@ -209,6 +210,22 @@ void tamp_gemv_float_scalar(const tamp_plan *p, const float *act, int rows, floa
                 }
             }
             out[(size_t) m * p->n + r] = acc;
+        }
+    }
+}
+
+void tamp_gemv_bf16_scalar(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1) {
+    for (int r = r0; r < r1; r++) {
+        const uint16_t *wr = w + (size_t) r * k;
+        for (int m = 0; m < rows; m++) {
+            float acc = 0;
+            for (int j = 0; j < k; j++) {
+                uint32_t bits = (uint32_t) wr[j] << 16;
+                float v;
+                memcpy(&v, &bits, sizeof v);
+                acc = fmaf(v, x[(size_t) m * k + j], acc);
+            }
+            out[(size_t) m * n + r] = acc;
         }
     }
 }

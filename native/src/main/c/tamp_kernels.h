@@ -25,7 +25,7 @@ typedef struct {
     int chunks;        /* ceil(row_bytes / 64); the last chunk may be partial (its bytes past the row read as 0) */
     int flip;          /* 8-bit signed codes: XOR 0x80 turns them into unsigned ones with zero point 128 */
     int uniform;       /* every chunk lies in one weight group (4-bit: groups of 128·j, 8-bit: 64·j, or one a row) */
-    int merged;        /* every lane's low and high nibbles share an activation block (GENERIC, SPLIT16) */
+    int merged;        /* every lane's low and high nibbles share an activation block and a weight group (GENERIC, SPLIT16) */
     int row_int;       /* one group a row and one activation scale a row (W8A8 per channel): int32 sums over the whole row */
     const uint8_t *codes;   /* [n][row_bytes], owned by the caller (a mapped file or a direct buffer) */
     float *scales;     /* [n][groups], then 16 floats of padding (windows of 16 are loaded) */
@@ -70,6 +70,11 @@ void tamp_gemv_int_avx2(const tamp_plan *p, const uint8_t *act, int rows, float 
 void tamp_gemv_float_avx2(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1);
 void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1);
 void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1);
+
+/* out[m * n + r] = Σ_j bf16(w[r][j]) · x[m][j] for r in [r0, r1): BF16 weights (e.g. memory-mapped) widened exactly. */
+void tamp_gemv_bf16_scalar(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1);
+void tamp_gemv_bf16_avx2(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1);
+void tamp_gemv_bf16_avx512(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1);
 
 /* Pointers into one row of int8 activations. */
 typedef struct {

@@ -187,6 +187,20 @@ public final class NativeKernels {
         ByteBuffer codes() { return codes; }
     }
 
+    /**
+     * out[m·N + r] = Σ_j w[r][j]·x[m][j] for weight rows [r0, r1) of a BF16 [N][K] matrix read where it lies (a direct or
+     * memory-mapped buffer from {@code offset}), widened exactly; rows of x are K floats.
+     */
+    public static void gemvBf16(Isa isa, ByteBuffer w, long offset, int n, int k, float[] x, int rows, float[] out, int r0, int r1) {
+        if (!w.isDirect()) throw new IllegalArgumentException("BF16 weights must be in a direct buffer");
+        if (offset + 2L * n * k > w.capacity()) throw new IllegalArgumentException("the buffer holds fewer than " + n + " BF16 rows of " + k);
+        if (x.length < (long) rows * k || out.length < (long) rows * n || r0 < 0 || r1 > n) throw new IllegalArgumentException("bad GEMV shapes");
+        gemvBf16(isa.ordinal(), w, offset, n, k, x, rows, out, r0, r1);
+        java.lang.ref.Reference.reachabilityFence(w);
+    }
+
+    private static native void gemvBf16(int isa, ByteBuffer w, long offset, int n, int k, float[] x, int rows, float[] out, int r0, int r1);
+
     private static native int cpuIsaCode();
 
     private static native long planCreate(int isa, int bits, int n, int k, int group, int block, int rowBytes, boolean flip,

@@ -9,20 +9,33 @@ import java.nio.ShortBuffer;
  * its size (a 1.1B-parameter BF16 model: 2.2 GB mapped rather than 4.4 GB of heap). Output features are taken in
  * chunks: a chunk's rows are widened to F32 in a small per-call buffer (exact: BF16 is the top half of an F32) and
  * multiplied by the F32 kernels the dense path picks for the batch size (dot products, panels, OpenBLAS), so below
- * OpenBLAS's batch sizes every output is the F32 kernel's to the bit (tested).
+ * OpenBLAS's batch sizes every output is the F32 kernel's to the bit (tested). Up to {@link #NATIVE_MAX_ROWS} rows the
+ * native kernels (where built) run the GEMV straight from the BF16 bytes instead, in their own summation order.
  */
 public final class Bf16LinearKernel implements LinearKernel {
     /** Output features widened at a time: a multiple of the GEMM tiles, small enough to stay in cache at K ≤ 16k. */
     static final int CHUNK = 64;
 
+    /** Activation rows up to which the native GEMV runs (decode); past it the widened chunks feed the F32 GEMMs. */
+    static final int NATIVE_MAX_ROWS = 4;
+
     private final ShortBuffer w;
+    private final ByteBuffer direct; // the same bytes for the native GEMV (mapped or direct), else null
+    private final dev.tamp.nativekernels.NativeKernels.Isa isa;
     private final int n;
     private final int k;
 
     /** @param bf16 [n][k] little-endian BF16 values */
     public Bf16LinearKernel(ByteBuffer bf16, int n, int k) {
+        this(bf16, n, k, dev.tamp.nativekernels.NativeKernels.isa());
+    }
+
+    /** @param isa the native variant for few rows, or null for the Java path only */
+    Bf16LinearKernel(ByteBuffer bf16, int n, int k, dev.tamp.nativekernels.NativeKernels.Isa isa) {
         if (bf16.remaining() != 2L * n * k) throw new IllegalArgumentException("BF16 weight of " + bf16.remaining() + " bytes is not " + n + "x" + k);
         this.w = bf16.duplicate().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+        this.direct = bf16.isDirect() && isa != null ? bf16.slice() : null;
+        this.isa = isa;
         this.n = n;
         this.k = k;
     }
@@ -33,6 +46,11 @@ public final class Bf16LinearKernel implements LinearKernel {
 
     @Override
     public void forward(float[] x, int rows, float[] out, Parallel parallel) {
+        if (direct != null && rows <= NATIVE_MAX_ROWS) {
+            // native: 20+ GB/s of BF16 a thread against ~3 for widening into a buffer and the Java dot products
+            parallel.forRange(n, 64, (r0, r1) -> dev.tamp.nativekernels.NativeKernels.gemvBf16(isa, direct, 0, n, k, x, rows, out, r0, r1));
+            return;
+        }
         parallel.forRange((n + CHUNK - 1) / CHUNK, 1, (c0, c1) -> {
             float[] wc = new float[CHUNK * k], tmp = new float[rows * CHUNK];
             short[] raw = new short[k];

@@ -74,7 +74,7 @@ public final class LinearKernels {
             if (s.length != 2) throw new UnsupportedModelException("weight " + name + " has rank " + s.length + "; linear weights are matrices");
             if (d.tensor().dtype() == dev.tamp.core.tensor.DType.BF16 && kAxis == 1 && !Boolean.getBoolean("tamp.bf16.widen")) {
                 // kept as stored (mapped), widened chunk by chunk; -Dtamp.bf16.widen=true makes the F32 copy (comparisons)
-                return new Bf16LinearKernel(d.tensor().data(), Math.toIntExact(s[0]), Math.toIntExact(s[1]));
+                return new Bf16LinearKernel(d.tensor().data(), Math.toIntExact(s[0]), Math.toIntExact(s[1]), isa);
             }
             float[] v = d.tensor().toFloatArray();
             int rows = Math.toIntExact(s[0]), cols = Math.toIntExact(s[1]);

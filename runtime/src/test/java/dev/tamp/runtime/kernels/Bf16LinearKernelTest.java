@@ -47,4 +47,40 @@ class Bf16LinearKernelTest {
             }
         }
     }
+
+    /** Direct (mapped-like) BF16 bytes run the native GEMV for few rows: every variant within summation order of F32. */
+    @Test
+    void nativeGemvMatchesTheWidenedDenseKernel() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.tamp.nativekernels.NativeKernels.available(), dev.tamp.nativekernels.NativeKernels.describe());
+        SplittableRandom r = new SplittableRandom(5);
+        for (int[] nk : new int[][] {{130, 77}, {64, 2048}, {7, 33}, {301, 128}}) {
+            int n = nk[0], k = nk[1];
+            ByteBuffer b = ByteBuffer.allocateDirect(2 * n * k).order(ByteOrder.LITTLE_ENDIAN);
+            float[] widened = new float[n * k];
+            for (int i = 0; i < n * k; i++) {
+                short bits = (short) (Float.floatToIntBits((float) r.nextGaussian()) >>> 16);
+                b.putShort(bits);
+                widened[i] = Float.intBitsToFloat(bits << 16);
+            }
+            b.flip();
+            DenseLinearKernel f32 = new DenseLinearKernel(widened, n, k);
+            for (dev.tamp.nativekernels.NativeKernels.Isa isa : dev.tamp.nativekernels.NativeKernels.Isa.values()) {
+                if (isa.ordinal() > dev.tamp.nativekernels.NativeKernels.cpuIsa().ordinal()) continue;
+                Bf16LinearKernel bf16 = new Bf16LinearKernel(b, n, k, isa);
+                for (int rows : new int[] {1, 4}) {
+                    float[] x = new float[rows * k];
+                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                    float[] want = new float[rows * n], got = new float[rows * n];
+                    f32.forward(x, rows, want, Parallel.shared());
+                    bf16.forward(x, rows, got, Parallel.shared());
+                    for (int i = 0; i < want.length; i++) {
+                        int m = i / n, o = i % n;
+                        double mag = 0;
+                        for (int j = 0; j < k; j++) mag += Math.abs(widened[o * k + j] * x[m * k + j]);
+                        assertEquals(want[i], got[i], 1e-6 * mag + 1e-6, isa + " " + n + "x" + k + " rows " + rows + " @" + i);
+                    }
+                }
+            }
+        }
+    }
 }
