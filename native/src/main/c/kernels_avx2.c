@@ -139,14 +139,7 @@ void tamp_gemv_bf16_avx2(const uint16_t *w, int n, int k, const float *x, int ro
             __m128 v = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
             v = _mm_add_ps(v, _mm_movehl_ps(v, v));
             v = _mm_add_ss(v, _mm_movehdup_ps(v));
-            float acc = _mm_cvtss_f32(v);
-            for (int j = full; j < k; j++) {
-                uint32_t bits = (uint32_t) wr[j] << 16;
-                float f;
-                memcpy(&f, &bits, sizeof f);
-                acc = fmaf(f, xm[j], acc);
-            }
-            out[(size_t) m * n + r] = acc;
+            out[(size_t) m * n + r] = tamp_bf16_dot(wr, xm, full, k, _mm_cvtss_f32(v));
         }
     }
 }

@@ -31,6 +31,25 @@ static inline __m512i load_codes(const tamp_plan *p, const uint8_t *w, int c) {
     return _mm512_maskz_loadu_epi8((__mmask64) ((1ULL << rest) - 1), w + c * 64);
 }
 
+/* Code, scale and zero rows of the block of ROWS weight rows from r (rows past r1 repeat r; their sums are dropped). */
+typedef struct {
+    const uint8_t *w[ROWS];
+    const float *s[ROWS], *z[ROWS];
+    int n; /* rows of the block inside [r, r1) */
+} row_block;
+
+static inline row_block rows_from(const tamp_plan *p, int r, int r1) {
+    row_block b;
+    b.n = r1 - r < ROWS ? r1 - r : ROWS;
+    for (int i = 0; i < ROWS; i++) {
+        int ri = r + (i < b.n ? i : 0);
+        b.w[i] = p->codes + (size_t) ri * p->row_bytes;
+        b.s[i] = p->scales + (size_t) ri * p->groups;
+        b.z[i] = p->zeros + (size_t) ri * p->groups;
+    }
+    return b;
+}
+
 /* Lane sums of one chunk: low and high nibbles (or flipped bytes) times their activations, merged when they share blocks. */
 static inline __m512 chunk_lanes(const tamp_plan *p, __m512i wv, __m512i xl, __m512i xh, __m512 al, __m512 ah) {
     const __m512i nib = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
@@ -52,16 +71,13 @@ static void gemv_int_uniform(const tamp_plan *p, const uint8_t *act, int rows, f
     for (int m = 0; m < rows; m++) {
         tamp_act_row a = tamp_act_int_row(p, act, m);
         for (int r = r0; r < r1; r += ROWS) {
-            int nr = r1 - r < ROWS ? r1 - r : ROWS;
-            const uint8_t *w[ROWS];
-            const float *s[ROWS], *z[ROWS];
+            row_block rb = rows_from(p, r, r1);
+            const uint8_t *const *w = rb.w;
+            const float *const *s = rb.s, *const *z = rb.z;
+            int nr = rb.n;
             __m512 acc[ROWS];
             float corr[ROWS];
             for (int i = 0; i < ROWS; i++) {
-                int ri = r + (i < nr ? i : 0); /* rows past the range repeat the first; their sums are dropped */
-                w[i] = p->codes + (size_t) ri * p->row_bytes;
-                s[i] = p->scales + (size_t) ri * p->groups;
-                z[i] = p->zeros + (size_t) ri * p->groups;
                 acc[i] = _mm512_setzero_ps();
                 corr[i] = 0;
             }
@@ -93,13 +109,11 @@ static void gemv_int_rows(const tamp_plan *p, const uint8_t *act, int rows, floa
         float d = a.a_lo[0], zsum = 0;
         for (int c = 0; c < p->chunks; c++) zsum += a.zc[c];
         for (int r = r0; r < r1; r += ROWS) {
-            int nr = r1 - r < ROWS ? r1 - r : ROWS;
-            const uint8_t *w[ROWS];
+            row_block rb = rows_from(p, r, r1);
+            const uint8_t *const *w = rb.w;
+            int nr = rb.n;
             __m512i acc[ROWS];
-            for (int i = 0; i < ROWS; i++) {
-                w[i] = p->codes + (size_t) (r + (i < nr ? i : 0)) * p->row_bytes;
-                acc[i] = _mm512_setzero_si512();
-            }
+            for (int i = 0; i < ROWS; i++) acc[i] = _mm512_setzero_si512();
             for (int c = 0; c < p->chunks; c++) {
                 __m512i xl = _mm512_loadu_si512((const void *) (a.q_lo + c * 64));
                 if (p->bits == 8) {
@@ -135,17 +149,12 @@ static void gemv_int_lanes(const tamp_plan *p, const uint8_t *act, int rows, flo
     for (int m = 0; m < rows; m++) {
         tamp_act_row a = tamp_act_int_row(p, act, m);
         for (int r = r0; r < r1; r += ROWS) {
-            int nr = r1 - r < ROWS ? r1 - r : ROWS;
-            const uint8_t *w[ROWS];
-            const float *s[ROWS], *z[ROWS];
+            row_block rb = rows_from(p, r, r1);
+            const uint8_t *const *w = rb.w;
+            const float *const *s = rb.s, *const *z = rb.z;
+            int nr = rb.n;
             __m512 acc[ROWS];
-            for (int i = 0; i < ROWS; i++) {
-                int ri = r + (i < nr ? i : 0);
-                w[i] = p->codes + (size_t) ri * p->row_bytes;
-                s[i] = p->scales + (size_t) ri * p->groups;
-                z[i] = p->zeros + (size_t) ri * p->groups;
-                acc[i] = _mm512_setzero_ps();
-            }
+            for (int i = 0; i < ROWS; i++) acc[i] = _mm512_setzero_ps();
             for (int c = 0; c < p->chunks; c++) {
                 int gb = p->gbase[c];
                 __m512i il = _mm512_loadu_si512((const void *) (p->idx_lo + c * 16));
@@ -257,14 +266,7 @@ void tamp_gemv_bf16_avx512(const uint16_t *w, int n, int k, const float *x, int 
                 a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xm + j), a0);
                 a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xm + j + 16), a1);
             }
-            float acc = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-            for (int j = full; j < k; j++) {
-                uint32_t bits = (uint32_t) wr[j] << 16;
-                float v;
-                memcpy(&v, &bits, sizeof v);
-                acc = fmaf(v, xm[j], acc);
-            }
-            out[(size_t) m * n + r] = acc;
+            out[(size_t) m * n + r] = tamp_bf16_dot(wr, xm, full, k, _mm512_reduce_add_ps(_mm512_add_ps(a0, a1)));
         }
     }
 }

@@ -217,15 +217,6 @@ void tamp_gemv_float_scalar(const tamp_plan *p, const float *act, int rows, floa
 void tamp_gemv_bf16_scalar(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1) {
     for (int r = r0; r < r1; r++) {
         const uint16_t *wr = w + (size_t) r * k;
-        for (int m = 0; m < rows; m++) {
-            float acc = 0;
-            for (int j = 0; j < k; j++) {
-                uint32_t bits = (uint32_t) wr[j] << 16;
-                float v;
-                memcpy(&v, &bits, sizeof v);
-                acc = fmaf(v, x[(size_t) m * k + j], acc);
-            }
-            out[(size_t) m * n + r] = acc;
-        }
+        for (int m = 0; m < rows; m++) out[(size_t) m * n + r] = tamp_bf16_dot(wr, x + (size_t) m * k, 0, k, 0);
     }
 }

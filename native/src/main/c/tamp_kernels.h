@@ -11,8 +11,10 @@
 #ifndef TAMP_KERNELS_H
 #define TAMP_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum tamp_isa { TAMP_ISA_SCALAR = 0, TAMP_ISA_AVX2 = 1, TAMP_ISA_AVX512 = 2 };
 
@@ -70,6 +72,17 @@ void tamp_gemv_int_avx2(const tamp_plan *p, const uint8_t *act, int rows, float 
 void tamp_gemv_float_avx2(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1);
 void tamp_gemv_int_avx512(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1);
 void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1);
+
+/* acc + Σ_{j in [from, k)} bf16(w[j]) · x[j] in one FMA chain: the plain kernel, and the vector kernels' K tails. */
+static inline float tamp_bf16_dot(const uint16_t *w, const float *x, int from, int k, float acc) {
+    for (int j = from; j < k; j++) {
+        uint32_t bits = (uint32_t) w[j] << 16;
+        float v;
+        memcpy(&v, &bits, sizeof v);
+        acc = fmaf(v, x[j], acc);
+    }
+    return acc;
+}
 
 /* out[m * n + r] = Σ_j bf16(w[r][j]) · x[m][j] for r in [r0, r1): BF16 weights (e.g. memory-mapped) widened exactly. */
 void tamp_gemv_bf16_scalar(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1);

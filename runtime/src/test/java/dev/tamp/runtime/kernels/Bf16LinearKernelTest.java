@@ -16,19 +16,24 @@ import org.junit.jupiter.api.Test;
  * (OpenBLAS on chunks vs on the whole matrix), on ragged shapes (N not a multiple of the chunk, odd K).
  */
 class Bf16LinearKernelTest {
+    /** Gaussian BF16 values into b (flipped for reading) and, widened, into widened. */
+    private static ByteBuffer bf16(SplittableRandom r, float[] widened, ByteBuffer b) {
+        b.order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < widened.length; i++) {
+            short bits = (short) (Float.floatToIntBits((float) r.nextGaussian()) >>> 16);
+            b.putShort(bits);
+            widened[i] = Float.intBitsToFloat(bits << 16);
+        }
+        return b.flip();
+    }
+
     @Test
     void matchesTheWidenedDenseKernel() {
         SplittableRandom r = new SplittableRandom(4);
         for (int[] nk : new int[][] {{130, 77}, {64, 256}, {7, 33}, {301, 128}}) {
             int n = nk[0], k = nk[1];
-            ByteBuffer b = ByteBuffer.allocate(2 * n * k).order(ByteOrder.LITTLE_ENDIAN);
             float[] widened = new float[n * k];
-            for (int i = 0; i < n * k; i++) {
-                short bits = (short) (Float.floatToIntBits((float) r.nextGaussian()) >>> 16);
-                b.putShort(bits);
-                widened[i] = Float.intBitsToFloat(bits << 16);
-            }
-            b.flip();
+            ByteBuffer b = bf16(r, widened, ByteBuffer.allocate(2 * n * k));
             LinearKernel bf16 = LinearKernels.prepare("w", new DenseWeight(Tensor.of(DType.BF16, new long[] {n, k}, b)), 1);
             assertInstanceOf(Bf16LinearKernel.class, bf16, "a BF16 [N][K] weight stays BF16");
             assertArrayEquals(widened, bf16.denseWeight());
@@ -51,18 +56,12 @@ class Bf16LinearKernelTest {
     /** Direct (mapped-like) BF16 bytes run the native GEMV for few rows: every variant within summation order of F32. */
     @Test
     void nativeGemvMatchesTheWidenedDenseKernel() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.tamp.nativekernels.NativeKernels.available(), dev.tamp.nativekernels.NativeKernels.describe());
+        NativeGroupedKernelTest.requireNative();
         SplittableRandom r = new SplittableRandom(5);
         for (int[] nk : new int[][] {{130, 77}, {64, 2048}, {7, 33}, {301, 128}}) {
             int n = nk[0], k = nk[1];
-            ByteBuffer b = ByteBuffer.allocateDirect(2 * n * k).order(ByteOrder.LITTLE_ENDIAN);
             float[] widened = new float[n * k];
-            for (int i = 0; i < n * k; i++) {
-                short bits = (short) (Float.floatToIntBits((float) r.nextGaussian()) >>> 16);
-                b.putShort(bits);
-                widened[i] = Float.intBitsToFloat(bits << 16);
-            }
-            b.flip();
+            ByteBuffer b = bf16(r, widened, ByteBuffer.allocateDirect(2 * n * k));
             DenseLinearKernel f32 = new DenseLinearKernel(widened, n, k);
             for (dev.tamp.nativekernels.NativeKernels.Isa isa : dev.tamp.nativekernels.NativeKernels.Isa.values()) {
                 if (isa.ordinal() > dev.tamp.nativekernels.NativeKernels.cpuIsa().ordinal()) continue;
