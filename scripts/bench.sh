@@ -7,7 +7,7 @@
 #   scripts/bench.sh pack-gemv    the W4 GEMV figure of pack-latency alone
 #   scripts/bench.sh decode-step [layers] [dim]   batch-1 decode step (one token through 8 linear layers of 4096 x 4096):
 #                                 java backend FP32 / W8 / W4 g128 / MXFP4 packed for this host (native kernels where built;
-#                                 W8 also with int8 activations, W4 also with float ones), each against ORT FP32 steps interleaved in the same
+#                                 W8 also with int8 activations, W4 and MXFP4 also with float ones), each against ORT FP32 steps interleaved in the same
 #                                 process: ms, weight GB/s, speed-up; then llama.cpp F32 / Q8_0 / Q4_0 on the same shapes
 #   scripts/bench.sh generate [which] [kv tokens] [graph tokens] [layers] [host|generic]   greedy generation tok/s, KV-cache
 #                                 decoder vs the graph re-run per token, on stories260K and a generated W4 g128 Llama (not in "all")
@@ -66,9 +66,11 @@ if [ "$what" = all ] || [ "$what" = decode-step ]; then
   for weights in fp32 w8 w4-g128 mxfp4; do # one process each, ORT FP32 steps interleaved (see DecodeStepTable)
     run dev.tamp.runtime.bench.DecodeStepTable "${2:-8}" "${3:-4096}" 41 "$weights"
   done
-  # the other activation mode of each: W8 with int8 activations (W8A8, llama.cpp's Q8_0 x Q8_0), W4 with float ones (exact)
+  # the other activation mode of each: W8 with int8 activations (W8A8, llama.cpp's Q8_0 x Q8_0), W4 and MXFP4 with float
+  # ones (exact)
   run -Dtamp.activations=int8 dev.tamp.runtime.bench.DecodeStepTable "${2:-8}" "${3:-4096}" 41 w8
   run -Dtamp.activations=float dev.tamp.runtime.bench.DecodeStepTable "${2:-8}" "${3:-4096}" 41 w4-g128
+  run -Dtamp.activations=float dev.tamp.runtime.bench.DecodeStepTable "${2:-8}" "${3:-4096}" 41 mxfp4
   # the speed peer: llama.cpp's CPU backend on the same shapes, same 30 ms pause before each step
   if oracle="$(bash scripts/llamacpp/install.sh 2>/dev/null)" && [ -x "$oracle" ]; then
     for t in f32 q8_0 q4_0; do "$oracle" matmul "$t" "${2:-8}" "${3:-4096}" "$(nproc)" 41; done

@@ -33,6 +33,12 @@ static float *padded_copy(JNIEnv *env, jfloatArray a, size_t n) {
     return out;
 }
 
+static uint8_t *padded_bytes(JNIEnv *env, jbyteArray a, size_t n) {
+    uint8_t *out = calloc(n + 16, 1);
+    if (out) (*env)->GetByteArrayRegion(env, a, 0, (jsize) n, (jbyte *) out);
+    return out;
+}
+
 static int32_t *padded_elements(JNIEnv *env, jintArray a, size_t len, size_t padded) {
     int32_t *out = malloc(padded * sizeof(int32_t));
     if (!out) return 0;
@@ -43,7 +49,8 @@ static int32_t *padded_elements(JNIEnv *env, jintArray a, size_t len, size_t pad
 
 JNIEXPORT jlong JNICALL JNI_NAME(planCreate)(JNIEnv *env, jclass cls, jint isa, jint bits, jint n, jint k, jint group, jint block,
                                              jint row_bytes, jboolean flip, jobject codes, jlong codes_offset,
-                                             jfloatArray scales, jfloatArray zeros, jintArray el_lo, jintArray el_hi) {
+                                             jfloatArray scales, jbyteArray zeros, jintArray el_lo, jintArray el_hi,
+                                             jbyteArray lut) {
     (void) cls;
     uint8_t *base = (*env)->GetDirectBufferAddress(env, codes);
     if (!base) {
@@ -63,11 +70,26 @@ JNIEXPORT jlong JNICALL JNI_NAME(planCreate)(JNIEnv *env, jclass cls, jint isa, 
     p->chunks = (row_bytes + 63) / 64;
     p->flip = flip ? 1 : 0;
     p->codes = base + codes_offset;
+    if (lut) {
+        if ((*env)->GetArrayLength(env, lut) != 16 || bits != 4) {
+            free(p);
+            throw_iae(env, "a code table has 16 entries and is for 4-bit codes");
+            return 0;
+        }
+        (*env)->GetByteArrayRegion(env, lut, 0, 16, (jbyte *) p->lut);
+        for (int i = 0; i < 16; i++)
+            if (p->lut[i] > 127) {
+                free(p);
+                throw_iae(env, "code table entries must be at most 127");
+                return 0;
+            }
+        p->mapped = 1;
+    }
     int g = group <= 0 || group > k ? k : group;
     p->groups = (k + g - 1) / g;
     size_t sz = (size_t) n * p->groups, pb = (size_t) p->chunks * 64;
     p->scales = padded_copy(env, scales, sz);
-    p->zeros = padded_copy(env, zeros, sz);
+    p->zeros = padded_bytes(env, zeros, sz);
     p->el_lo = padded_elements(env, el_lo, (size_t) row_bytes, pb);
     p->el_hi = padded_elements(env, el_hi, el_hi ? (size_t) row_bytes : 0, pb);
     const char *err = p->scales && p->zeros && p->el_lo && p->el_hi ? tamp_plan_init(p, g, block) : "out of native memory for the plan";

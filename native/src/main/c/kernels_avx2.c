@@ -1,6 +1,6 @@
 /*
- * AVX2 + FMA kernels: the AVX-512 kernels' arithmetic in two 32-byte halves. Nibbles times int8 activations go through
- * VPMADDUBSW (15·127·2 fits int16) and VPMADDWD by ones, giving the same 4-byte lane sums as VPDPBUSD; 8-bit codes (up
+ * AVX2 + FMA kernels: the AVX-512 kernels' arithmetic in two 32-byte halves. Nibbles (or their MX table entries, at most
+ * 127) times int8 activations go through VPMADDUBSW (2·127·127 fits int16) and VPMADDWD by ones, giving the same 4-byte lane sums as VPDPBUSD; 8-bit codes (up
  * to 255, which would saturate VPMADDUBSW) are widened to int16 first. Group windows hold 8 floats here, so plans for
  * this variant need every chunk within 8 groups (checked when the plan is made).
  * Compiled with -mavx2 -mfma; only called where the CPU reports them.
@@ -21,7 +21,18 @@ static inline __m256i load_half(const tamp_plan *p, const uint8_t *w, int off) {
     return _mm256_loadu_si256((const __m256i *) buf);
 }
 
-/* 8 int32 lane sums of 4 products each: unsigned codes (≤ 15) times int8 activations. */
+/* The 4-bit codes of 32 code bytes' low or high nibbles: the nibbles, or their table entries for mapped (MX) plans. */
+static inline __m256i nibbles(const tamp_plan *p, __m256i wv, int hi) {
+    __m256i v = _mm256_and_si256(hi ? _mm256_srli_epi16(wv, 4) : wv, _mm256_set1_epi8(0x0F));
+    return p->mapped ? _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) p->lut)), v) : v;
+}
+
+static inline __m128i nibbles128(const tamp_plan *p, __m128i wv, int hi) {
+    __m128i v = _mm_and_si128(hi ? _mm_srli_epi16(wv, 4) : wv, _mm_set1_epi8(0x0F));
+    return p->mapped ? _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p->lut), v) : v;
+}
+
+/* 8 int32 lane sums of 4 products each: unsigned codes (≤ 127) times int8 activations. */
 static inline __m256i lanes_nibbles(__m256i q, __m256i x) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(q, x), _mm256_set1_epi16(1));
 }
@@ -39,28 +50,29 @@ static inline __m256 lane_term(__m256i d, const float *zsum, const float *ascale
 }
 
 void tamp_gemv_int_avx2(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
-    const __m256i nib = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(p->flip ? (char) 0x80 : 0);
+    const __m256i flip = _mm256_set1_epi8(p->flip ? (char) 0x80 : 0);
     for (int r = r0; r < r1; r++) {
         const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups, *z = p->zeros + (size_t) r * p->groups;
+        const float *s = p->scales + (size_t) r * p->groups;
+        const uint8_t *z = p->zeros + (size_t) r * p->groups;
         for (int m = 0; m < rows; m++) {
             tamp_act_row a = tamp_act_int_row(p, act, m);
             __m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();
             for (int c = 0; c < p->chunks; c++) {
                 int gb = p->gbase[c];
-                __m256 sw = _mm256_loadu_ps(s + gb), zw = _mm256_loadu_ps(z + gb);
+                __m256 sw = _mm256_loadu_ps(s + gb), zw = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *) (z + gb))));
                 _mm_prefetch((const char *) (w + c * 64 + 2048), _MM_HINT_T0); /* see kernels_avx512.c's PREFETCH */
                 for (int h = 0; h < 2; h++) {
                     int off = c * 64 + h * 32, lane = c * 16 + h * 8;
                     __m256i wv = load_half(p, w, off);
                     __m256i il = _mm256_loadu_si256((const __m256i *) (p->idx_lo + lane));
                     __m256i xl = _mm256_loadu_si256((const __m256i *) (a.q_lo + off));
-                    __m256i dlo = p->bits == 4 ? lanes_nibbles(_mm256_and_si256(wv, nib), xl) : lanes_bytes(_mm256_xor_si256(wv, flip), xl);
+                    __m256i dlo = p->bits == 4 ? lanes_nibbles(nibbles(p, wv, 0), xl) : lanes_bytes(_mm256_xor_si256(wv, flip), xl);
                     acc = lane_term(dlo, a.s_lo + lane, a.a_lo + lane, il, zw, sw, acc);
                     if (p->bits == 4) {
                         __m256i ih = _mm256_loadu_si256((const __m256i *) (p->idx_hi + lane));
                         __m256i xh = _mm256_loadu_si256((const __m256i *) (a.q_hi + off));
-                        __m256i dhi = lanes_nibbles(_mm256_and_si256(_mm256_srli_epi16(wv, 4), nib), xh);
+                        __m256i dhi = lanes_nibbles(nibbles(p, wv, 1), xh);
                         acc2 = lane_term(dhi, a.s_hi + lane, a.a_hi + lane, ih, zw, sw, acc2);
                     }
                 }
@@ -81,11 +93,12 @@ static inline __m256 eighth(__m128i q, float z, float s, const float *x, __m256 
 }
 
 void tamp_gemv_float_avx2(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1) {
-    const __m128i nib = _mm_set1_epi8(0x0F), flip = _mm_set1_epi8(p->flip ? (char) 0x80 : 0);
+    const __m128i flip = _mm_set1_epi8(p->flip ? (char) 0x80 : 0);
     int pb = p->chunks * 64;
     for (int r = r0; r < r1; r++) {
         const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups, *z = p->zeros + (size_t) r * p->groups;
+        const float *s = p->scales + (size_t) r * p->groups;
+        const uint8_t *z = p->zeros + (size_t) r * p->groups;
         for (int m = 0; m < rows; m++) {
             const float *xl = act + (size_t) m * tamp_act_float_len(p), *xh = xl + pb;
             __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -103,7 +116,7 @@ void tamp_gemv_float_avx2(const tamp_plan *p, const float *act, int rows, float 
                             acc1 = eighth(_mm_srli_si128(qj, 8), z[gl], s[gl], xl + b + 8, acc1);
                         } else {
                             int gh = p->gbase[c] + p->idx_hi[lane];
-                            __m128i lo = _mm_and_si128(qj, nib), hi = _mm_and_si128(_mm_srli_epi16(qj, 4), nib);
+                            __m128i lo = nibbles128(p, qj, 0), hi = nibbles128(p, qj, 1);
                             acc0 = eighth(lo, z[gl], s[gl], xl + b, acc0);
                             acc1 = eighth(_mm_srli_si128(lo, 8), z[gl], s[gl], xl + b + 8, acc1);
                             acc0 = eighth(hi, z[gh], s[gh], xh + b, acc0);

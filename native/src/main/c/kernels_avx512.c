@@ -19,6 +19,11 @@
  * alone keeps too few lines in flight (8 MB GEMV: 11 GB/s from DRAM against 28 GB/s from L2; a plain read runs 40).
  */
 #define PREFETCH 2048
+/*
+ * Prefetches go to L2 (T1), not L1: measured on a 1.1B-shape W4 decode (726 MB of codes and scales a token, two threads),
+ * T1 took the linears from 32.8 to 31.0 ms (g32) and 26.4 to 23.5 ms (g128); prefetching two or four blocks ahead
+ * instead of one changed nothing. Streaming from DRAM tops out near 12 GB/s a thread here either way.
+ */
 
 /* Weight rows a pass of the uniform int8 kernel: they share every activation load. */
 #ifndef ROWS
@@ -31,10 +36,28 @@ static inline __m512i load_codes(const tamp_plan *p, const uint8_t *w, int c) {
     return _mm512_maskz_loadu_epi8((__mmask64) ((1ULL << rest) - 1), w + c * 64);
 }
 
+/* The 4-bit codes of a code vector's low or high nibbles: the nibbles, or their table entries for mapped (MX) plans. */
+static inline __m512i nibbles(const tamp_plan *p, __m512i wv, int hi) {
+    const __m512i nib = _mm512_set1_epi8(0x0F);
+    __m512i v = _mm512_and_si512(hi ? _mm512_srli_epi16(wv, 4) : wv, nib);
+    return p->mapped ? _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) p->lut)), v) : v;
+}
+
+static inline __m128i nibbles128(const tamp_plan *p, __m128i wv, int hi) {
+    __m128i v = _mm_and_si128(hi ? _mm_srli_epi16(wv, 4) : wv, _mm_set1_epi8(0x0F));
+    return p->mapped ? _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p->lut), v) : v;
+}
+
+/* 16 zero points from z as floats (the windows VPERMPS picks each lane's from). */
+static inline __m512 zero_window(const uint8_t *z) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) z)));
+}
+
 /* Code, scale and zero rows of the block of ROWS weight rows from r (rows past r1 repeat r; their sums are dropped). */
 typedef struct {
     const uint8_t *w[ROWS];
-    const float *s[ROWS], *z[ROWS];
+    const float *s[ROWS];
+    const uint8_t *z[ROWS];
     int n; /* rows of the block inside [r, r1) */
 } row_block;
 
@@ -52,9 +75,9 @@ static inline row_block rows_from(const tamp_plan *p, int r, int r1) {
 
 /* Lane sums of one chunk: low and high nibbles (or flipped bytes) times their activations, merged when they share blocks. */
 static inline __m512 chunk_lanes(const tamp_plan *p, __m512i wv, __m512i xl, __m512i xh, __m512 al, __m512 ah) {
-    const __m512i nib = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
+    const __m512i flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
     if (p->bits == 8) return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(wv, flip), xl)), al);
-    __m512i lo = _mm512_and_si512(wv, nib), hi = _mm512_and_si512(_mm512_srli_epi16(wv, 4), nib);
+    __m512i lo = nibbles(p, wv, 0), hi = nibbles(p, wv, 1);
     if (p->merged) {
         __m512i d = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, xl), hi, xh);
         return _mm512_mul_ps(_mm512_cvtepi32_ps(d), al);
@@ -73,7 +96,8 @@ static void gemv_int_uniform(const tamp_plan *p, const uint8_t *act, int rows, f
         for (int r = r0; r < r1; r += ROWS) {
             row_block rb = rows_from(p, r, r1);
             const uint8_t *const *w = rb.w;
-            const float *const *s = rb.s, *const *z = rb.z;
+            const float *const *s = rb.s;
+            const uint8_t *const *z = rb.z;
             int nr = rb.n;
             __m512 acc[ROWS];
             float corr[ROWS];
@@ -87,7 +111,7 @@ static void gemv_int_uniform(const tamp_plan *p, const uint8_t *act, int rows, f
                 int g = p->gbase[c];
                 float zc = a.zc[c];
                 for (int i = 0; i < ROWS; i++) {
-                    _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T0);
+                    _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T1);
                     acc[i] = _mm512_fmadd_ps(chunk_lanes(p, load_codes(p, w[i], c), xl, xh, al, ah), _mm512_set1_ps(s[i][g]), acc[i]);
                     corr[i] = fmaf(z[i][g] * s[i][g], zc, corr[i]);
                 }
@@ -103,7 +127,7 @@ static void gemv_int_uniform(const tamp_plan *p, const uint8_t *act, int rows, f
  * is scaled once: s·(d·Σ − z·Σq·d). Int32 cannot overflow below K = 2^31 / (255·127) ≈ 66,000.
  */
 static void gemv_int_rows(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
-    const __m512i nib = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
+    const __m512i flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
     for (int m = 0; m < rows; m++) {
         tamp_act_row a = tamp_act_int_row(p, act, m);
         float d = a.a_lo[0], zsum = 0;
@@ -118,16 +142,16 @@ static void gemv_int_rows(const tamp_plan *p, const uint8_t *act, int rows, floa
                 __m512i xl = _mm512_loadu_si512((const void *) (a.q_lo + c * 64));
                 if (p->bits == 8) {
                     for (int i = 0; i < ROWS; i++) {
-                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T0);
+                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T1);
                         acc[i] = _mm512_dpbusd_epi32(acc[i], _mm512_xor_si512(load_codes(p, w[i], c), flip), xl);
                     }
                 } else {
                     __m512i xh = _mm512_loadu_si512((const void *) (a.q_hi + c * 64));
                     for (int i = 0; i < ROWS; i++) {
-                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T0);
+                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T1);
                         __m512i wv = load_codes(p, w[i], c);
-                        acc[i] = _mm512_dpbusd_epi32(acc[i], _mm512_and_si512(wv, nib), xl);
-                        acc[i] = _mm512_dpbusd_epi32(acc[i], _mm512_and_si512(_mm512_srli_epi16(wv, 4), nib), xh);
+                        acc[i] = _mm512_dpbusd_epi32(acc[i], nibbles(p, wv, 0), xl);
+                        acc[i] = _mm512_dpbusd_epi32(acc[i], nibbles(p, wv, 1), xh);
                     }
                 }
             }
@@ -141,17 +165,18 @@ static void gemv_int_rows(const tamp_plan *p, const uint8_t *act, int rows, floa
 
 /*
  * Any plan: per lane, the zero point off as z·Σq and the lane scaled by its block's d and its group's s, both taken from
- * 16-float windows of the row's zeros and scales (VPERMPS). Four weight rows a pass share the activation loads; low and
+ * 16-entry windows of the row's zeros and scales (VPERMPS). Four weight rows a pass share the activation loads; low and
  * high nibbles sharing blocks (GENERIC, SPLIT16) go into one VPDPBUSD chain.
  */
 static void gemv_int_lanes(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
-    const __m512i nib = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
+    const __m512i flip = _mm512_set1_epi8(p->flip ? (char) 0x80 : 0);
     for (int m = 0; m < rows; m++) {
         tamp_act_row a = tamp_act_int_row(p, act, m);
         for (int r = r0; r < r1; r += ROWS) {
             row_block rb = rows_from(p, r, r1);
             const uint8_t *const *w = rb.w;
-            const float *const *s = rb.s, *const *z = rb.z;
+            const float *const *s = rb.s;
+            const uint8_t *const *z = rb.z;
             int nr = rb.n;
             __m512 acc[ROWS];
             for (int i = 0; i < ROWS; i++) acc[i] = _mm512_setzero_ps();
@@ -162,9 +187,9 @@ static void gemv_int_lanes(const tamp_plan *p, const uint8_t *act, int rows, flo
                 __m512 al = _mm512_loadu_ps(a.a_lo + c * 16), sl = _mm512_loadu_ps(a.s_lo + c * 16);
                 if (p->bits == 8) {
                     for (int i = 0; i < ROWS; i++) {
-                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T0);
+                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T1);
                         __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(load_codes(p, w[i], c), flip), xl);
-                        __m512 f = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, _mm512_loadu_ps(z[i] + gb)), sl, _mm512_cvtepi32_ps(d));
+                        __m512 f = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, zero_window(z[i] + gb)), sl, _mm512_cvtepi32_ps(d));
                         acc[i] = _mm512_fmadd_ps(_mm512_mul_ps(f, al), _mm512_permutexvar_ps(il, _mm512_loadu_ps(s[i] + gb)), acc[i]);
                     }
                     continue;
@@ -174,11 +199,10 @@ static void gemv_int_lanes(const tamp_plan *p, const uint8_t *act, int rows, flo
                     /* one block a lane for both nibbles, and (checked below) one group: Σq of the lane is lo + hi */
                     __m512 sq = _mm512_add_ps(sl, _mm512_loadu_ps(a.s_hi + c * 16));
                     for (int i = 0; i < ROWS; i++) {
-                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T0);
+                        _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T1);
                         __m512i wv = load_codes(p, w[i], c);
-                        __m512i d = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(wv, nib), xl),
-                                                        _mm512_and_si512(_mm512_srli_epi16(wv, 4), nib), xh);
-                        __m512 f = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, _mm512_loadu_ps(z[i] + gb)), sq, _mm512_cvtepi32_ps(d));
+                        __m512i d = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), nibbles(p, wv, 0), xl), nibbles(p, wv, 1), xh);
+                        __m512 f = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, zero_window(z[i] + gb)), sq, _mm512_cvtepi32_ps(d));
                         acc[i] = _mm512_fmadd_ps(_mm512_mul_ps(f, al), _mm512_permutexvar_ps(il, _mm512_loadu_ps(s[i] + gb)), acc[i]);
                     }
                     continue;
@@ -186,11 +210,11 @@ static void gemv_int_lanes(const tamp_plan *p, const uint8_t *act, int rows, flo
                 __m512i ih = _mm512_loadu_si512((const void *) (p->idx_hi + c * 16));
                 __m512 ah = _mm512_loadu_ps(a.a_hi + c * 16), sh = _mm512_loadu_ps(a.s_hi + c * 16);
                 for (int i = 0; i < ROWS; i++) {
-                    _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T0);
+                    _mm_prefetch((const char *) (w[i] + c * 64 + (size_t) ROWS * p->row_bytes), _MM_HINT_T1);
                     __m512i wv = load_codes(p, w[i], c);
-                    __m512 zw = _mm512_loadu_ps(z[i] + gb), sw = _mm512_loadu_ps(s[i] + gb);
-                    __m512i dl = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(wv, nib), xl);
-                    __m512i dh = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(wv, 4), nib), xh);
+                    __m512 zw = zero_window(z[i] + gb), sw = _mm512_loadu_ps(s[i] + gb);
+                    __m512i dl = _mm512_dpbusd_epi32(_mm512_setzero_si512(), nibbles(p, wv, 0), xl);
+                    __m512i dh = _mm512_dpbusd_epi32(_mm512_setzero_si512(), nibbles(p, wv, 1), xh);
                     __m512 fl = _mm512_fnmadd_ps(_mm512_permutexvar_ps(il, zw), sl, _mm512_cvtepi32_ps(dl));
                     __m512 fh = _mm512_fnmadd_ps(_mm512_permutexvar_ps(ih, zw), sh, _mm512_cvtepi32_ps(dh));
                     acc[i] = _mm512_fmadd_ps(_mm512_mul_ps(fl, al), _mm512_permutexvar_ps(il, sw), acc[i]);
@@ -221,16 +245,17 @@ static inline __m512 quarter(__m128i codes, float z, float s, const float *x, __
 }
 
 void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1) {
-    const __m128i nib = _mm_set1_epi8(0x0F), flip = _mm_set1_epi8(p->flip ? (char) 0x80 : 0);
+    const __m128i flip = _mm_set1_epi8(p->flip ? (char) 0x80 : 0);
     int pb = p->chunks * 64;
     for (int r = r0; r < r1; r++) {
         const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups, *z = p->zeros + (size_t) r * p->groups;
+        const float *s = p->scales + (size_t) r * p->groups;
+        const uint8_t *z = p->zeros + (size_t) r * p->groups;
         for (int m = 0; m < rows; m++) {
             const float *xl = act + (size_t) m * tamp_act_float_len(p), *xh = xl + pb;
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int c = 0; c < p->chunks; c++) {
-                _mm_prefetch((const char *) (w + c * 64 + PREFETCH), _MM_HINT_T0);
+                _mm_prefetch((const char *) (w + c * 64 + PREFETCH), _MM_HINT_T1);
                 __m512i wv = load_codes(p, w, c);
                 __m128i qs[4] = {_mm512_extracti32x4_epi32(wv, 0), _mm512_extracti32x4_epi32(wv, 1),
                                  _mm512_extracti32x4_epi32(wv, 2), _mm512_extracti32x4_epi32(wv, 3)};
@@ -241,8 +266,8 @@ void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, floa
                         acc[j] = quarter(_mm_xor_si128(qs[j], flip), z[gl], s[gl], x, acc[j]);
                     } else {
                         int gh = p->gbase[c] + p->idx_hi[lane];
-                        acc[j] = quarter(_mm_and_si128(qs[j], nib), z[gl], s[gl], x, acc[j]);
-                        acc[j] = quarter(_mm_and_si128(_mm_srli_epi16(qs[j], 4), nib), z[gh], s[gh], xh + c * 64 + j * 16, acc[j]);
+                        acc[j] = quarter(nibbles128(p, qs[j], 0), z[gl], s[gl], x, acc[j]);
+                        acc[j] = quarter(nibbles128(p, qs[j], 1), z[gh], s[gh], xh + c * 64 + j * 16, acc[j]);
                     }
                 }
             }
@@ -260,7 +285,7 @@ void tamp_gemv_bf16_avx512(const uint16_t *w, int n, int k, const float *x, int 
             const float *xm = x + (size_t) m * k;
             __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
             for (int j = 0; j < full; j += 32) {
-                _mm_prefetch((const char *) (wr + j) + PREFETCH, _MM_HINT_T0);
+                _mm_prefetch((const char *) (wr + j) + PREFETCH, _MM_HINT_T1);
                 __m512 w0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) (wr + j))), 16));
                 __m512 w1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) (wr + j + 16))), 16));
                 a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xm + j), a0);

@@ -161,13 +161,15 @@ static inline int code(const tamp_plan *p, const uint8_t *row, int b, int hi) {
     if (b >= p->row_bytes) return 0;
     int v = row[b];
     if (p->bits == 8) return v ^ (p->flip ? 0x80 : 0);
-    return hi ? v >> 4 : v & 0x0F;
+    int nib = hi ? v >> 4 : v & 0x0F;
+    return p->mapped ? p->lut[nib] : nib;
 }
 
 void tamp_gemv_int_scalar(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
     for (int r = r0; r < r1; r++) {
         const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups, *z = p->zeros + (size_t) r * p->groups;
+        const float *s = p->scales + (size_t) r * p->groups;
+        const uint8_t *z = p->zeros + (size_t) r * p->groups;
         for (int m = 0; m < rows; m++) {
             tamp_act_row a = tamp_act_int_row(p, act, m);
             float acc = 0;
@@ -196,7 +198,8 @@ void tamp_gemv_float_scalar(const tamp_plan *p, const float *act, int rows, floa
     int pb = p->chunks * 64;
     for (int r = r0; r < r1; r++) {
         const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups, *z = p->zeros + (size_t) r * p->groups;
+        const float *s = p->scales + (size_t) r * p->groups;
+        const uint8_t *z = p->zeros + (size_t) r * p->groups;
         for (int m = 0; m < rows; m++) {
             const float *xl = act + (size_t) m * tamp_act_float_len(p), *xh = xl + pb;
             float acc = 0;

@@ -7,6 +7,11 @@
  * the activations are quantized once per call into the order the code bytes are visited, which absorbs the layout's
  * permutation. A 64-byte chunk of a code row is 16 lanes of 4 bytes; every lane's low-nibble elements (and, apart,
  * its high-nibble elements) share one weight group and one activation block, checked when the plan is made.
+ *
+ * MX weights run on the same kernels: a 4-bit MX element code (MXFP4's E2M1, MXINT4) goes through a 16-entry byte table
+ * (VPSHUFB) to its value times a power of two plus an offset, an unsigned int that the integer kernels take as the code
+ * and the offset as the zero point (MXFP4: 2·E2M1 + 12 in [0, 24], formats.md §6.4); MXINT8 codes are signed 8-bit
+ * codes. The block's E8M0 scale (times the power of two's inverse) is the group's scale, so the products are exact.
  */
 #ifndef TAMP_KERNELS_H
 #define TAMP_KERNELS_H
@@ -29,9 +34,12 @@ typedef struct {
     int uniform;       /* every chunk lies in one weight group (4-bit: groups of 128·j, 8-bit: 64·j, or one a row) */
     int merged;        /* every lane's low and high nibbles share an activation block and a weight group (GENERIC, SPLIT16) */
     int row_int;       /* one group a row and one activation scale a row (W8A8 per channel): int32 sums over the whole row */
+    int mapped;        /* 4-bit codes go through lut before use (MX element codes); 0: the nibble is the code */
+    uint8_t lut[16];   /* code of each nibble value when mapped, each ≤ 127 (the AVX2 kernels' VPMADDUBSW pairs fit int16) */
     const uint8_t *codes;   /* [n][row_bytes], owned by the caller (a mapped file or a direct buffer) */
     float *scales;     /* [n][groups], then 16 floats of padding (windows of 16 are loaded) */
-    float *zeros;      /* [n][groups] + 16: zero point as float, after the flip (4-bit symmetric 8, 8-bit symmetric 128) */
+    uint8_t *zeros;    /* [n][groups] + 16: zero point, after the flip (4-bit symmetric 8, 8-bit symmetric 128, MXFP4 12): a byte, a
+                          quarter of a float's traffic (g32 asymmetric W4 reads 21 bytes a group instead of 24) */
     int32_t *gbase;    /* [chunks]: lowest group a chunk touches */
     int32_t *idx_lo;   /* [chunks][16]: group of each lane's low-nibble (8-bit: only) elements, minus gbase */
     int32_t *idx_hi;   /* [chunks][16]: the same for high nibbles */

@@ -135,20 +135,22 @@ public final class NativeKernels {
          *                  ignores it
          * @param codes     a direct buffer holding [n][rowBytes] codes from {@code offset}
          * @param scales    [n][groups]
-         * @param zeros     [n][groups] zero point per group, after the flip of signed 8-bit codes (then 128)
+         * @param zeros     [n][groups] zero point per group (unsigned), after the flip of signed 8-bit codes (then 128)
          * @param elLo      [rowBytes]: element of each byte's low nibble (8-bit: of the byte), −1 for padding
          * @param elHi      [rowBytes]: element of each byte's high nibble, −1 for padding; null for 8-bit
+         * @param lut       4-bit only: the code each nibble value stands for (16 entries, 0..127: an MX element's value
+         *                  times a power of two plus the zero point), or null when the nibble is the code
          * @throws IllegalArgumentException where the layout and grouping do not fit the kernels (callers fall back)
          */
         public Plan(Isa isa, int bits, int n, int k, int group, int block, int rowBytes, boolean flip, ByteBuffer codes, long offset,
-                    float[] scales, float[] zeros, int[] elLo, int[] elHi) {
+                    float[] scales, byte[] zeros, int[] elLo, int[] elHi, byte[] lut) {
             if (!available()) throw new IllegalStateException("native kernels unavailable: " + WHY_NOT);
             if (isa.ordinal() > CPU.ordinal()) throw new IllegalArgumentException(isa + " kernels do not run on this CPU (" + CPU + ")");
             if (!codes.isDirect()) throw new IllegalArgumentException("codes must be in a direct buffer");
             if (offset + (long) n * rowBytes > codes.capacity()) throw new IllegalArgumentException("codes hold fewer than " + n + " rows");
             this.codes = codes;
             this.n = n;
-            this.handle = planCreate(isa.ordinal(), bits, n, k, group, block, rowBytes, flip, codes, offset, scales, zeros, elLo, elHi);
+            this.handle = planCreate(isa.ordinal(), bits, n, k, group, block, rowBytes, flip, codes, offset, scales, zeros, elLo, elHi, lut);
             this.intBytes = NativeKernels.actIntBytes(handle);
             this.floatLength = NativeKernels.actFloatLength(handle);
             long h = handle;
@@ -204,7 +206,7 @@ public final class NativeKernels {
     private static native int cpuIsaCode();
 
     private static native long planCreate(int isa, int bits, int n, int k, int group, int block, int rowBytes, boolean flip,
-                                          ByteBuffer codes, long offset, float[] scales, float[] zeros, int[] elLo, int[] elHi);
+                                          ByteBuffer codes, long offset, float[] scales, byte[] zeros, int[] elLo, int[] elHi, byte[] lut);
 
     private static native void planFree(long plan);
 

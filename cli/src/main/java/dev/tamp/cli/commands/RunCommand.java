@@ -160,6 +160,7 @@ public final class RunCommand implements Callable<Integer> {
             long[] seq;
             try (Generator g = new Generator(lm.runnable(), b)) {
                 seq = g.generate(p, newTokens, temperature, seed);
+                if (g.lastTimings() != null) progress.info(g.lastTimings().describe());
             }
             if (json) {
                 ObjectNode o = Json.object();

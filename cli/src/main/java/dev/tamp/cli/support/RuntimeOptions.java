@@ -15,9 +15,10 @@ public final class RuntimeOptions {
     public int batchSize;
 
     @Option(names = "--kernel-activations", paramLabel = "auto|float|int8",
-            description = "How weight-only integer packs meet their activations on the java backend: int8 (quantized per block "
-                    + "of 32 as llama.cpp's Q8_0, integer dot products in the native kernels), float (the decoded weights "
-                    + "exactly), or auto (default): int8 for 4-bit weights, float for 8-bit (accuracy of each: README).")
+            description = "How weight-only integer and MX packs meet their activations on the java backend: int8 (quantized per "
+                    + "block of 32 as llama.cpp's Q8_0, integer dot products in the native kernels), float (the decoded "
+                    + "weights exactly), or auto (default): int8 for 4-bit weights (INT4, MXFP4, MXINT4), float for wider "
+                    + "ones (accuracy of each: README).")
     public void setKernelActivations(String a) {
         if (!a.equals("auto") && !a.equals("float") && !a.equals("int8")) {
             throw new dev.tamp.core.error.BadInputException("--kernel-activations must be auto, float or int8, not " + a);

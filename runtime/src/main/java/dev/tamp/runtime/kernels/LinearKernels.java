@@ -37,8 +37,8 @@ public final class LinearKernels {
     /** One line for reports: which kernels the java backend runs integer packs on, and with which activations. */
     public static String describe() {
         String acts = System.getProperty("tamp.activations", "auto");
-        return dev.tamp.nativekernels.NativeKernels.describe() + "; weight-only integer packs with "
-                + (acts.equals("auto") ? "int8 activations for 4-bit weights, float for 8-bit" : acts + " activations");
+        return dev.tamp.nativekernels.NativeKernels.describe() + "; weight-only integer and MX packs with "
+                + (acts.equals("auto") ? "int8 activations for 4-bit weights, float for wider ones" : acts + " activations");
     }
 
     /** The Java kernels only: the reference the native ones are tested against (and the path where none load). */
@@ -57,7 +57,7 @@ public final class LinearKernels {
 
     /**
      * With the native kernels of {@code isa} where they take the weight (null: Java kernels only); {@code weightOnly}
-     * overrides the activations of weight-only integer packs (null: {@link NativeGroupedKernel#modeFor}).
+     * overrides the activations of weight-only integer and MX packs (null: {@link NativeGroupedKernel#modeFor}).
      */
     static LinearKernel prepare(String name, EncodedTensor w, int kAxis, dev.tamp.nativekernels.NativeKernels.Isa isa,
                                 NativeGroupedKernel.Activations weightOnly) {
@@ -80,7 +80,13 @@ public final class LinearKernels {
             int rows = Math.toIntExact(s[0]), cols = Math.toIntExact(s[1]);
             return kAxis == 0 ? DenseLinearKernel.fromKn(v, rows, cols) : new DenseLinearKernel(v, rows, cols);
         }
-        if (w instanceof dev.tamp.core.encoding.MxWeight mx) return PackedKernels.of(mx);
+        if (w instanceof dev.tamp.core.encoding.MxWeight mx) {
+            LinearKernel java = PackedKernels.of(mx);
+            NativeGroupedKernel.Activations mode = weightOnly != null ? weightOnly : NativeGroupedKernel.modeFor(mx.format().bits());
+            LinearKernel fast = isa == null ? null : NativeGroupedKernel.of(mx, java, isa, mode);
+            if (fast != null) return fast;
+            return mode == NativeGroupedKernel.Activations.FLOAT ? java : new ActivationQuantizingKernel(java, 8, 0f, null, NativeGroupedKernel.BLOCK);
+        }
         if (w instanceof dev.tamp.core.encoding.Sparse24Weight s) return Sparse24Kernel.of(name, PackedKernels.canonical(s));
         if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g) {
             LinearKernel java = PackedKernels.of(g);

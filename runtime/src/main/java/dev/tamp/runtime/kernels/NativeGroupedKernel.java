@@ -2,6 +2,8 @@ package dev.tamp.runtime.kernels;
 
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.encoding.Layout;
+import dev.tamp.core.encoding.MxWeight;
+import dev.tamp.formats.codec.E8M0;
 import dev.tamp.formats.codec.PackLayouts;
 import dev.tamp.nativekernels.NativeKernels;
 import java.nio.ByteBuffer;
@@ -9,7 +11,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * A grouped-integer weight (4- or 8-bit codes, any pack layout) applied by the native kernels for few activation rows
+ * A grouped-integer or MX weight (4- or 8-bit codes, any pack layout) applied by the native kernels for few activation rows
  * (decode, batch-1 encoders), where the product is a stream over the codes. The layout is absorbed by laying the
  * activations out in the order the code bytes are visited (per call, O(K)), so a GENERIC pack runs as fast as a device
  * layout and is read where it lies. Activations:
@@ -57,10 +59,14 @@ final class NativeGroupedKernel implements LinearKernel {
      * KL 1.79 → 1.80) but a W8 pack's visibly (stories260k KL 0.023 → 0.037), so W4 gets the integer kernels' speed.
      */
     static Activations modeFor(IntGroupedWeight w) {
-        if (w.activationBits() > 0) return Activations.INT8_ROW;
+        return w.activationBits() > 0 ? Activations.INT8_ROW : modeFor(w.bits());
+    }
+
+    /** The activation mode of a weight-only weight with {@code bits}-bit elements (integer or MX), by tamp.activations. */
+    static Activations modeFor(int bits) {
         String a = System.getProperty("tamp.activations", "auto").toLowerCase(Locale.ROOT);
         return switch (a) {
-            case "auto" -> w.bits() == 4 ? Activations.INT8_BLOCK : Activations.FLOAT;
+            case "auto" -> bits == 4 ? Activations.INT8_BLOCK : Activations.FLOAT;
             case "float", "f32", "fp32" -> Activations.FLOAT;
             case "int8", "i8" -> Activations.INT8_BLOCK;
             default -> throw new IllegalArgumentException("tamp.activations must be auto, float or int8, not " + a);
@@ -79,15 +85,44 @@ final class NativeGroupedKernel implements LinearKernel {
         int[][] el = elements(w.layout(), w.bits(), k, rowBytes);
         if (el == null) return null;
         float[] scales = w.scales().toFloatArray();
-        float[] zeros = new float[scales.length];
+        byte[] zeros = new byte[scales.length];
         boolean flip = w.bits() == 8 && w.symmetric();
         if (w.zeroPoints() != null) {
-            ByteBuffer zp = w.zeroPoints().data();
-            for (int i = 0; i < zeros.length; i++) zeros[i] = zp.get(i) & 0xFF;
+            w.zeroPoints().data().get(0, zeros);
         } else {
-            Arrays.fill(zeros, w.bits() == 4 ? 8f : 128f);
+            Arrays.fill(zeros, (byte) (w.bits() == 4 ? 8 : 128));
         }
-        ByteBuffer codes = w.codes();
+        return build(w.codes(), w.bits(), n, k, w.groupSize(), rowBytes, flip, scales, zeros, el, null, java, isa, mode,
+                w.activationScale(), w.inputScale() == null ? null : w.inputScale().toFloatArray());
+    }
+
+    /**
+     * The native kernel for an MX weight (weight-only, any layout), or null for formats without an exact integer form
+     * here (MXFP8, the 6-bit ones: the Java kernels run them). MXFP4 and MXINT4 codes go through a 16-entry table to
+     * their value times 2^t plus an offset (MXFP4: 2·E2M1 + 12), MXINT8 codes are signed bytes; the E8M0 block scale
+     * times 2^−t is the group scale, so (code − zero)·scale is the Java decoder's value exactly.
+     */
+    static NativeGroupedKernel of(MxWeight w, LinearKernel java, NativeKernels.Isa isa, Activations mode) {
+        if (isa == null || mode == Activations.INT8_ROW) return null;
+        MxIntegerForm form = MxIntegerForm.of(w.format());
+        if (form == null) return null;
+        int bits = w.format().bits();
+        int n = Math.toIntExact(w.rows()), k = Math.toIntExact(w.cols()), blocks = Math.toIntExact(w.blocksPerRow());
+        int rowBytes = Math.toIntExact(PackLayouts.rowBytes(w.layout(), bits, w.paddedCols()));
+        int[][] el = elements(w.layout(), bits, k, rowBytes);
+        if (el == null) return null;
+        float unit = Math.scalb(1f, -form.shift());
+        float[] scales = new float[n * blocks];
+        ByteBuffer sb = w.scales();
+        for (int i = 0; i < scales.length; i++) scales[i] = E8M0.decode(sb.get(i)) * unit;
+        byte[] zeros = new byte[scales.length];
+        Arrays.fill(zeros, (byte) form.zero());
+        return build(w.codes(), bits, n, k, w.blockSize(), rowBytes, bits == 8, scales, zeros, el, form.table(), java, isa, mode, 0f, null);
+    }
+
+    private static NativeGroupedKernel build(ByteBuffer codes, int bits, int n, int k, int group, int rowBytes, boolean flip,
+                                             float[] scales, byte[] zeros, int[][] el, byte[] lut, LinearKernel java,
+                                             NativeKernels.Isa isa, Activations mode, float staticScale, float[] inputScale) {
         if (!codes.isDirect()) {
             ByteBuffer d = ByteBuffer.allocateDirect(codes.capacity());
             d.put(0, codes, 0, codes.capacity());
@@ -95,9 +130,9 @@ final class NativeGroupedKernel implements LinearKernel {
         }
         int block = mode == Activations.INT8_BLOCK ? BLOCK : 0;
         try {
-            NativeKernels.Plan p = new NativeKernels.Plan(isa, w.bits(), n, k, w.groupSize(), block, rowBytes, flip, codes, 0,
-                    scales, zeros, el[0], el[1]);
-            return new NativeGroupedKernel(p, java, mode, w.activationScale(), w.inputScale() == null ? null : w.inputScale().toFloatArray(), n, k);
+            NativeKernels.Plan p = new NativeKernels.Plan(isa, bits, n, k, group, block, rowBytes, flip, codes, 0,
+                    scales, zeros, el[0], el[1], lut);
+            return new NativeGroupedKernel(p, java, mode, staticScale, inputScale, n, k);
         } catch (IllegalArgumentException e) {
             return null; // this grouping or layout does not fit the lanes: the Java kernel runs it
         }

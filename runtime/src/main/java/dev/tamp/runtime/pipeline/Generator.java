@@ -31,6 +31,7 @@ public final class Generator implements AutoCloseable {
     private Session session;
     private LlamaDecoder decoder;
     private Boolean incremental;
+    private Timings timings;
 
     public Generator(Model model, Backend backend) {
         this.model = model;
@@ -58,20 +59,49 @@ public final class Generator implements AutoCloseable {
         if (newTokens <= 0) return seq;
         SplittableRandom rnd = new SplittableRandom(seed);
         LlamaDecoder d = decoder();
+        long start = System.nanoTime(), firstLogits = 0;
         if (d != null) {
             d.reserve(seq.length); // the cache holds exactly the context this call uses
             float[] last = d.prefill(prompt);
+            firstLogits = System.nanoTime();
             for (int t = prompt.length; t < seq.length; t++) {
                 seq[t] = temperature <= 0 ? argmax(last) : sample(last, temperature, rnd);
                 if (t + 1 < seq.length) last = d.step(seq[t]);
             }
-            return seq;
+        } else {
+            for (int t = prompt.length; t < seq.length; t++) {
+                float[] last = logits(new long[][] {Arrays.copyOf(seq, t)}, ExecutionListener.NONE)[0][t - 1];
+                if (t == prompt.length) firstLogits = System.nanoTime();
+                seq[t] = temperature <= 0 ? argmax(last) : sample(last, temperature, rnd);
+            }
         }
-        for (int t = prompt.length; t < seq.length; t++) {
-            float[] last = logits(new long[][] {Arrays.copyOf(seq, t)}, ExecutionListener.NONE)[0][t - 1];
-            seq[t] = temperature <= 0 ? argmax(last) : sample(last, temperature, rnd);
-        }
+        timings = new Timings(prompt.length, firstLogits - start, newTokens - 1, System.nanoTime() - firstLogits, d != null);
         return seq;
+    }
+
+    /**
+     * Where the time of the last {@link #generate} went, as llama.cpp reports it: the prompt's pass (to the first
+     * token's logits) and the steps after it, one per further token.
+     *
+     * @param steps       forward passes after the prompt's (new tokens − 1)
+     * @param incremental whether the steps ran on the KV cache (else each re-ran the graph on the whole prefix)
+     */
+    public record Timings(int promptTokens, long promptNanos, int steps, long stepNanos, boolean incremental) {
+        public double msPerStep() { return steps == 0 ? 0 : stepNanos / 1e6 / steps; }
+
+        /** One line for stderr. */
+        public String describe() {
+            String p = String.format(java.util.Locale.ROOT, "prompt: %d token%s in %.1f ms", promptTokens, promptTokens == 1 ? "" : "s",
+                    promptNanos / 1e6);
+            if (steps == 0) return p;
+            return p + String.format(java.util.Locale.ROOT, "; then %d tokens in %.2f s: %.1f ms/token (%.1f tokens/s)%s", steps,
+                    stepNanos / 1e9, msPerStep(), 1000 / msPerStep(), incremental ? ", KV cache" : ", whole prefix per token");
+        }
+    }
+
+    /** The timings of the last {@link #generate} call, or null before one. */
+    public Timings lastTimings() {
+        return timings;
     }
 
     /** Whether {@link #generate} decodes with the KV cache for this model and backend. */

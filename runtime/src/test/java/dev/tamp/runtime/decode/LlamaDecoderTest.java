@@ -88,11 +88,17 @@ class LlamaDecoderTest {
         try (Generator g = new Generator(model, new JavaBackend())) {
             assertTrue(g.incremental());
             kv = g.generate(prompt, n, 0, 0);
+            Generator.Timings t = g.lastTimings();
+            assertEquals(prompt.length, t.promptTokens());
+            assertEquals(n - 1, t.steps(), "the first new token comes from the prompt's pass, each further one from a step");
+            assertTrue(t.incremental() && t.promptNanos() > 0 && t.stepNanos() > 0, t.describe());
         }
         String old = System.setProperty("tamp.noKvCache", "true");
         try (Generator g = new Generator(model, new JavaBackend())) {
             assertFalse(g.incremental());
             graph = g.generate(prompt, n, 0, 0);
+            assertFalse(g.lastTimings().incremental());
+            assertEquals(n - 1, g.lastTimings().steps());
         } finally {
             if (old == null) System.clearProperty("tamp.noKvCache"); else System.setProperty("tamp.noKvCache", old);
         }

@@ -9,8 +9,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.encoding.Layout;
+import dev.tamp.core.encoding.MxFormat;
+import dev.tamp.core.encoding.MxWeight;
 import dev.tamp.core.tensor.Tensor;
 import dev.tamp.formats.codec.IntGroupCodec;
+import dev.tamp.formats.codec.MxMatrix;
+import dev.tamp.formats.codec.ScaleRule;
 import dev.tamp.formats.codec.PackLayouts;
 import dev.tamp.nativekernels.NativeKernels;
 import java.nio.ByteBuffer;
@@ -173,6 +177,70 @@ class NativeGroupedKernelTest {
         }
     }
 
+    /**
+     * MX weights: MXFP4 and MXINT4 through the kernels' 16-entry code table, MXINT8 as signed bytes, against the Java
+     * MX kernels (float activations: the same decoded values; int8: the same quantized activations), every layout,
+     * ragged K (padded to whole blocks). Formats without an exact integer form here are left to the Java kernels.
+     */
+    @Test
+    void mxWeightsMatchTheJavaKernels() {
+        MxFormat[] native8or4 = {MxFormat.MXFP4_E2M1, MxFormat.MXINT4, MxFormat.MXINT8};
+        for (NativeKernels.Isa isa : variants()) {
+            for (MxFormat f : native8or4) {
+                for (int k : new int[] {64, 99, 200, 384, 2048}) {
+                    int n = 19;
+                    MxWeight g = MxMatrix.quantize(weights(n, k, 11L * k + f.bits()), 1, f, 32, ScaleRule.FLOOR);
+                    float[] dense = MxMatrix.dequantize(g);
+                    for (Layout l : LAYOUTS) {
+                        MxWeight w = (MxWeight) PackLayouts.pack(g, l);
+                        LinearKernel java = LinearKernels.prepareJavaFloat("w", w, 1);
+                        for (NativeGroupedKernel.Activations mode : new NativeGroupedKernel.Activations[] {
+                                NativeGroupedKernel.Activations.FLOAT, NativeGroupedKernel.Activations.INT8_BLOCK}) {
+                            boolean int8 = mode == NativeGroupedKernel.Activations.INT8_BLOCK;
+                            LinearKernel ref = int8 ? new ActivationQuantizingKernel(java, 8, 0f, null, NativeGroupedKernel.BLOCK) : java;
+                            NativeGroupedKernel nat = NativeGroupedKernel.of(w, java, isa, mode);
+                            String what = isa + " " + f + " " + l + " K=" + k + " " + mode;
+                            assertNotNull(nat, what);
+                            for (int rows : new int[] {1, 4, 17}) {
+                                float[] x = input(rows, k, rows * 13L + k);
+                                float[] xq = x.clone();
+                                if (int8) ActivationQuantization.quantizeBlocks(xq, 0, rows, k, 32, 127, 0f);
+                                float[] a = new float[rows * n], b = new float[rows * n];
+                                ref.forward(x, rows, a, PAR);
+                                nat.forward(x, rows, b, PAR);
+                                assertClose(a, b, dense, xq, rows, n, k, what);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        MxWeight fp8 = MxMatrix.quantize(weights(4, 64, 1), 1, MxFormat.MXFP8_E4M3, 32, ScaleRule.FLOOR);
+        MxWeight fp6 = MxMatrix.quantize(weights(4, 64, 1), 1, MxFormat.MXFP6_E2M3, 32, ScaleRule.FLOOR);
+        for (MxWeight w : new MxWeight[] {fp8, fp6}) {
+            assertNull(NativeGroupedKernel.of(w, LinearKernels.prepareJavaFloat("w", w, 1), NativeKernels.cpuIsa(),
+                    NativeGroupedKernel.Activations.FLOAT), w.format() + " has no exact int8 form");
+        }
+    }
+
+    /** The integer forms: MXFP4 is ggml's doubled E2M1 table made unsigned; MXINT8 signed bytes; MXFP8 has none. */
+    @Test
+    void mxIntegerForms() {
+        MxIntegerForm fp4 = MxIntegerForm.of(MxFormat.MXFP4_E2M1);
+        assertEquals(1, fp4.shift());
+        assertEquals(12, fp4.zero());
+        assertArrayEquals(new byte[] {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0}, fp4.table());
+        MxIntegerForm int4 = MxIntegerForm.of(MxFormat.MXINT4);
+        assertEquals(2, int4.shift());
+        MxIntegerForm int8 = MxIntegerForm.of(MxFormat.MXINT8);
+        assertEquals(6, int8.shift());
+        assertEquals(128, int8.zero());
+        assertNull(int8.table());
+        assertNull(MxIntegerForm.of(MxFormat.MXFP8_E4M3));
+        assertNull(MxIntegerForm.of(MxFormat.MXFP8_E5M2));
+        assertNull(MxIntegerForm.of(MxFormat.MXFP6_E3M2));
+    }
+
     /** The int8 codes and block scales the native side computes are the Java quantizer's, bit for bit. */
     @Test
     void activationCodesAreBitExact() {
@@ -185,7 +253,7 @@ class NativeGroupedKernelTest {
                 ByteBuffer codes = ByteBuffer.allocateDirect(w.codes().capacity());
                 codes.put(0, w.codes(), 0, codes.capacity());
                 NativeKernels.Plan p = new NativeKernels.Plan(isa, 4, n, k, 32, 32, rowBytes, false, codes, 0,
-                        w.scales().toFloatArray(), new float[n * w.groupsPerRow()], el[0], el[1]);
+                        w.scales().toFloatArray(), new byte[n * w.groupsPerRow()], el[0], el[1], null);
                 float[] x = input(rows, k, 99);
                 x[5] = 0; // a block with an exact zero and an all-zero block
                 for (int j = 64; j < 96; j++) x[j] = 0;
