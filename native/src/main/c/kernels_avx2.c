@@ -52,9 +52,9 @@ static inline __m256 lane_term(__m256i d, const float *zsum, const float *ascale
 void tamp_gemv_int_avx2(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
     const __m256i flip = _mm256_set1_epi8(p->flip ? (char) 0x80 : 0);
     for (int r = r0; r < r1; r++) {
-        const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups;
-        const uint8_t *z = p->zeros + (size_t) r * p->groups;
+        const uint8_t *w, *z;
+        const float *s;
+        tamp_weight_row(p, r, &w, &s, &z);
         for (int m = 0; m < rows; m++) {
             tamp_act_row a = tamp_act_int_row(p, act, m);
             __m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();
@@ -96,9 +96,9 @@ void tamp_gemv_float_avx2(const tamp_plan *p, const float *act, int rows, float 
     const __m128i flip = _mm_set1_epi8(p->flip ? (char) 0x80 : 0);
     int pb = p->chunks * 64;
     for (int r = r0; r < r1; r++) {
-        const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups;
-        const uint8_t *z = p->zeros + (size_t) r * p->groups;
+        const uint8_t *w, *z;
+        const float *s;
+        tamp_weight_row(p, r, &w, &s, &z);
         for (int m = 0; m < rows; m++) {
             const float *xl = act + (size_t) m * tamp_act_float_len(p), *xh = xl + pb;
             __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();

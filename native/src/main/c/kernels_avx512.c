@@ -66,9 +66,7 @@ static inline row_block rows_from(const tamp_plan *p, int r, int r1) {
     b.n = r1 - r < ROWS ? r1 - r : ROWS;
     for (int i = 0; i < ROWS; i++) {
         int ri = r + (i < b.n ? i : 0);
-        b.w[i] = p->codes + (size_t) ri * p->row_bytes;
-        b.s[i] = p->scales + (size_t) ri * p->groups;
-        b.z[i] = p->zeros + (size_t) ri * p->groups;
+        tamp_weight_row(p, ri, &b.w[i], &b.s[i], &b.z[i]);
     }
     return b;
 }
@@ -248,9 +246,9 @@ void tamp_gemv_float_avx512(const tamp_plan *p, const float *act, int rows, floa
     const __m128i flip = _mm_set1_epi8(p->flip ? (char) 0x80 : 0);
     int pb = p->chunks * 64;
     for (int r = r0; r < r1; r++) {
-        const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups;
-        const uint8_t *z = p->zeros + (size_t) r * p->groups;
+        const uint8_t *w, *z;
+        const float *s;
+        tamp_weight_row(p, r, &w, &s, &z);
         for (int m = 0; m < rows; m++) {
             const float *xl = act + (size_t) m * tamp_act_float_len(p), *xh = xl + pb;
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};

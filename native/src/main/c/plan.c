@@ -167,9 +167,9 @@ static inline int code(const tamp_plan *p, const uint8_t *row, int b, int hi) {
 
 void tamp_gemv_int_scalar(const tamp_plan *p, const uint8_t *act, int rows, float *out, int r0, int r1) {
     for (int r = r0; r < r1; r++) {
-        const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups;
-        const uint8_t *z = p->zeros + (size_t) r * p->groups;
+        const uint8_t *w, *z;
+        const float *s;
+        tamp_weight_row(p, r, &w, &s, &z);
         for (int m = 0; m < rows; m++) {
             tamp_act_row a = tamp_act_int_row(p, act, m);
             float acc = 0;
@@ -197,9 +197,9 @@ void tamp_gemv_int_scalar(const tamp_plan *p, const uint8_t *act, int rows, floa
 void tamp_gemv_float_scalar(const tamp_plan *p, const float *act, int rows, float *out, int r0, int r1) {
     int pb = p->chunks * 64;
     for (int r = r0; r < r1; r++) {
-        const uint8_t *w = p->codes + (size_t) r * p->row_bytes;
-        const float *s = p->scales + (size_t) r * p->groups;
-        const uint8_t *z = p->zeros + (size_t) r * p->groups;
+        const uint8_t *w, *z;
+        const float *s;
+        tamp_weight_row(p, r, &w, &s, &z);
         for (int m = 0; m < rows; m++) {
             const float *xl = act + (size_t) m * tamp_act_float_len(p), *xh = xl + pb;
             float acc = 0;

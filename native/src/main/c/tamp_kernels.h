@@ -97,6 +97,13 @@ void tamp_gemv_bf16_scalar(const uint16_t *w, int n, int k, const float *x, int 
 void tamp_gemv_bf16_avx2(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1);
 void tamp_gemv_bf16_avx512(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1);
 
+/* The code, scale and zero-point rows of weight row r. */
+static inline void tamp_weight_row(const tamp_plan *p, int r, const uint8_t **w, const float **s, const uint8_t **z) {
+    *w = p->codes + (size_t) r * p->row_bytes;
+    *s = p->scales + (size_t) r * p->groups;
+    *z = p->zeros + (size_t) r * p->groups;
+}
+
 /* Pointers into one row of int8 activations. */
 typedef struct {
     const int8_t *q_lo, *q_hi;
