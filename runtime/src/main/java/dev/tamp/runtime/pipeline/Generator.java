@@ -56,6 +56,7 @@ public final class Generator implements AutoCloseable {
      */
     public long[] generate(long[] prompt, int newTokens, double temperature, long seed) {
         long[] seq = Arrays.copyOf(prompt, prompt.length + newTokens);
+        timings = null;
         if (newTokens <= 0) return seq;
         SplittableRandom rnd = new SplittableRandom(seed);
         LlamaDecoder d = decoder();
