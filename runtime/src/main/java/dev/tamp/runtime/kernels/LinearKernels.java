@@ -85,7 +85,7 @@ public final class LinearKernels {
             NativeGroupedKernel.Activations mode = weightOnly != null ? weightOnly : NativeGroupedKernel.modeFor(mx.format().bits());
             LinearKernel fast = isa == null ? null : NativeGroupedKernel.of(mx, java, isa, mode);
             if (fast != null) return fast;
-            return mode == NativeGroupedKernel.Activations.FLOAT ? java : new ActivationQuantizingKernel(java, 8, 0f, null, NativeGroupedKernel.BLOCK);
+            return mode == NativeGroupedKernel.Activations.FLOAT ? java : blockInt8(java);
         }
         if (w instanceof dev.tamp.core.encoding.Sparse24Weight s) return Sparse24Kernel.of(name, PackedKernels.canonical(s));
         if (w instanceof dev.tamp.core.encoding.IntGroupedWeight g) {
@@ -95,7 +95,7 @@ public final class LinearKernels {
             if (fast != null) return fast;
             if (g.inputScale() == null && g.activationBits() == 0 && mode == NativeGroupedKernel.Activations.FLOAT) return java;
             if (g.activationBits() == 0 && g.inputScale() == null) {
-                return new ActivationQuantizingKernel(java, 8, 0f, null, NativeGroupedKernel.BLOCK); // int8 activations, Java reference
+                return blockInt8(java); // int8 activations, Java reference
             }
             return new ActivationQuantizingKernel(java, g.activationBits(),
                     g.activationScale(), g.inputScale() == null ? null : g.inputScale().toFloatArray(), 0);
@@ -107,6 +107,11 @@ public final class LinearKernels {
         float[] dense = WeightDecoders.decode(name, w);
         int n = (int) EncodedTensor.rows(w.shape(), kAxisOf(w)), k = (int) EncodedTensor.cols(w.shape(), kAxisOf(w));
         return new DenseLinearKernel(dense, n, k);
+    }
+
+    /** The Java kernel on activations quantized per block of 32 as the native int8 path does (its reference). */
+    private static LinearKernel blockInt8(LinearKernel java) {
+        return new ActivationQuantizingKernel(java, 8, 0f, null, NativeGroupedKernel.BLOCK);
     }
 
     static int kAxisOf(EncodedTensor w) {
