@@ -74,6 +74,20 @@ class NativeGroupedKernelTest {
         }
     }
 
+    /**
+     * ref and nat on the same input rows, within {@link #assertClose}; the error bound uses the activations the kernels
+     * multiply: x itself, or x quantized per block of 32 where {@code int8}.
+     */
+    private static void assertSameOutputs(LinearKernel ref, LinearKernel nat, float[] dense, float[] x, int rows, int n, int k,
+                                          boolean int8, String what) {
+        float[] xq = x.clone();
+        if (int8) ActivationQuantization.quantizeBlocks(xq, 0, rows, k, 32, 127, 0f);
+        float[] a = new float[rows * n], b = new float[rows * n];
+        ref.forward(x, rows, a, PAR);
+        nat.forward(x, rows, b, PAR);
+        assertClose(a, b, dense, xq, rows, n, k, what);
+    }
+
     @Test
     void floatActivationsMatchTheJavaKernelsEverywhere() {
         int[] ks = {64, 96, 99, 200, 384, 1000, 1536};
@@ -92,11 +106,7 @@ class NativeGroupedKernelTest {
                                 String what = isa + " " + w.describe() + " " + l + " K=" + k;
                                 assertNotNull(nat, what);
                                 for (int rows : new int[] {1, 3, 16}) {
-                                    float[] x = input(rows, k, rows * 31L + k);
-                                    float[] ref = new float[rows * n], got = new float[rows * n];
-                                    java.forward(x, rows, ref, PAR);
-                                    nat.forward(x, rows, got, PAR);
-                                    assertClose(ref, got, dense, x, rows, n, k, what);
+                                    assertSameOutputs(java, nat, dense, input(rows, k, rows * 31L + k), rows, n, k, false, what);
                                 }
                             }
                         }
@@ -128,13 +138,7 @@ class NativeGroupedKernelTest {
                                 String what = isa + " " + w.describe() + " " + l + " K=" + k;
                                 assertNotNull(nat, what);
                                 for (int rows : new int[] {1, 4, 17}) { // 17: past MAX_ROWS, the Java path on quantized rows
-                                    float[] x = input(rows, k, rows * 7L + k);
-                                    float[] xq = x.clone();
-                                    ActivationQuantization.quantizeBlocks(xq, 0, rows, k, 32, 127, 0f);
-                                    float[] a = new float[rows * n], b = new float[rows * n];
-                                    ref.forward(x, rows, a, PAR);
-                                    nat.forward(x, rows, b, PAR);
-                                    assertClose(a, b, dense, xq, rows, n, k, what);
+                                    assertSameOutputs(ref, nat, dense, input(rows, k, rows * 7L + k), rows, n, k, true, what);
                                 }
                             }
                         }
@@ -202,13 +206,7 @@ class NativeGroupedKernelTest {
                             String what = isa + " " + f + " " + l + " K=" + k + " " + mode;
                             assertNotNull(nat, what);
                             for (int rows : new int[] {1, 4, 17}) {
-                                float[] x = input(rows, k, rows * 13L + k);
-                                float[] xq = x.clone();
-                                if (int8) ActivationQuantization.quantizeBlocks(xq, 0, rows, k, 32, 127, 0f);
-                                float[] a = new float[rows * n], b = new float[rows * n];
-                                ref.forward(x, rows, a, PAR);
-                                nat.forward(x, rows, b, PAR);
-                                assertClose(a, b, dense, xq, rows, n, k, what);
+                                assertSameOutputs(ref, nat, dense, input(rows, k, rows * 13L + k), rows, n, k, int8, what);
                             }
                         }
                     }
