@@ -160,6 +160,11 @@ class CliTest {
         Run r = tamp("inspect", "minilm", "--no-such-flag");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--no-such-flag"), r.err());
+        // a bad value of a mixin's validating setter is a usage error of its own words, not picocli's "Could not invoke"
+        Run acts = tamp("run", "minilm", "--text", "hi", "--kernel-activations", "bogus");
+        assertEquals(2, acts.code());
+        assertTrue(acts.err().startsWith("tamp: --kernel-activations must be auto, float or int8, not bogus"), acts.err());
+        assertFalse(acts.err().contains("Could not invoke"), acts.err());
     }
 
     @Test

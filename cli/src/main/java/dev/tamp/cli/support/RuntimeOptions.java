@@ -1,10 +1,17 @@
 package dev.tamp.cli.support;
 
 import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Options every command that executes a model shares (picocli mixin): tokenizer, backend, batch size. */
 public final class RuntimeOptions {
+    /** The command this mixin is in, for usage errors picocli reports as its own (one line, exit 2). */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json to use instead of the model's.")
     public Path tokenizer;
 
@@ -21,7 +28,7 @@ public final class RuntimeOptions {
                     + "ones (accuracy of each: README).")
     public void setKernelActivations(String a) {
         if (!a.equals("auto") && !a.equals("float") && !a.equals("int8")) {
-            throw new dev.tamp.core.error.BadInputException("--kernel-activations must be auto, float or int8, not " + a);
+            throw new CommandLine.ParameterException(mixee.commandLine(), "--kernel-activations must be auto, float or int8, not " + a);
         }
         System.setProperty("tamp.activations", a); // read when a session prepares its kernels
     }
