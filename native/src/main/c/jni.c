@@ -122,12 +122,16 @@ JNIEXPORT jint JNICALL JNI_NAME(actFloatLength)(JNIEnv *env, jclass cls, jlong p
     return (jint) tamp_act_float_len((const tamp_plan *) (intptr_t) plan);
 }
 
-JNIEXPORT void JNICALL JNI_NAME(prepareInt)(JNIEnv *env, jclass cls, jlong plan, jfloatArray x, jint rows, jint block,
+JNIEXPORT void JNICALL JNI_NAME(prepareInt)(JNIEnv *env, jclass cls, jlong plan, jfloatArray x, jint row0, jint rows, jint block,
                                             jfloat static_scale, jbyteArray act) {
     (void) cls;
+    if ((block > 0 ? block : 0) != ((const tamp_plan *) (intptr_t) plan)->block) {
+        throw_iae(env, "activations quantized in blocks other than the plan's");
+        return;
+    }
     float *xp = (*env)->GetPrimitiveArrayCritical(env, x, 0);
     uint8_t *ap = (*env)->GetPrimitiveArrayCritical(env, act, 0);
-    tamp_prepare_int((const tamp_plan *) (intptr_t) plan, xp, rows, block, static_scale, ap);
+    tamp_prepare_int((const tamp_plan *) (intptr_t) plan, xp, row0, rows, block, static_scale, ap);
     (*env)->ReleasePrimitiveArrayCritical(env, act, ap, 0);
     (*env)->ReleasePrimitiveArrayCritical(env, x, xp, JNI_ABORT);
 }

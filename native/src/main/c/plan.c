@@ -26,13 +26,25 @@ static int lane_group(const tamp_plan *p, const int32_t *el, int lane, int g, in
     return found;
 }
 
+/* Activation block of a lane's first element (its elements share one, checked by lane_group), -1 for a padding lane. */
+static int lane_block(const int32_t *el, int lane, int block) {
+    for (int j = 0; j < 4; j++)
+        if (el[lane * 4 + j] >= 0) return block > 0 ? el[lane * 4 + j] / block : 0;
+    return -1;
+}
+
 const char *tamp_plan_init(tamp_plan *p, int group_size, int block) {
     int g = group_size <= 0 || group_size > p->k ? p->k : group_size;
     int lanes = p->chunks * 16;
     p->gbase = calloc((size_t) p->chunks, sizeof(int32_t));
     p->idx_lo = calloc((size_t) lanes, sizeof(int32_t));
     p->idx_hi = calloc((size_t) lanes, sizeof(int32_t));
-    if (!p->gbase || !p->idx_lo || !p->idx_hi) return "out of native memory for the plan";
+    p->blk_lo = calloc((size_t) lanes, sizeof(int32_t));
+    p->blk_hi = calloc((size_t) lanes, sizeof(int32_t));
+    if (!p->gbase || !p->idx_lo || !p->idx_hi || !p->blk_lo || !p->blk_hi) return "out of native memory for the plan";
+    p->block = block > 0 ? block : 0;
+    p->in_order = p->bits == 8;
+    for (int b = 0; b < p->chunks * 64 && p->in_order; b++) p->in_order = p->el_lo[b] == (b < p->k ? b : -1);
     p->uniform = 1;
     p->merged = p->bits == 4;
     p->row_int = block <= 0 && g >= p->k;
@@ -63,6 +75,11 @@ const char *tamp_plan_init(tamp_plan *p, int group_size, int block) {
             p->idx_lo[c * 16 + l] = a;
             p->idx_hi[c * 16 + l] = b;
         }
+        for (int l = 0; l < 16; l++) {
+            int lane = c * 16 + l;
+            p->blk_lo[lane] = lane_block(p->el_lo, lane, block);
+            p->blk_hi[lane] = p->bits == 4 ? lane_block(p->el_hi, lane, block) : -1;
+        }
         /* the float kernels take one group per 16-byte quarter */
         for (int q = 0; q < 4; q++)
             for (int l = 1; l < 4; l++) {
@@ -84,54 +101,60 @@ void tamp_plan_free(tamp_plan *p) {
     free(p->idx_hi);
     free(p->el_lo);
     free(p->el_hi);
+    free(p->blk_lo);
+    free(p->blk_hi);
     free(p);
 }
 
-/* Lane scale and code sum of one lane (4 bytes): the scale of the block of its first element, 0 for a padding lane. */
-static void lane_stats(const int32_t *el, const int8_t *q, const float *d, int block, int lane, float *a, float *s) {
-    int sum = 0;
-    float scale = 0;
-    for (int j = 0; j < 4; j++) {
-        int b = lane * 4 + j;
-        sum += q[b];
-        if (el[b] >= 0 && scale == 0) scale = d[block > 0 ? el[b] / block : 0];
+void tamp_quantize_row_scalar(const float *x, int k, int bsz, float static_scale, int8_t *q, float *d) {
+    for (int bi = 0, from = 0; from < k; bi++, from += bsz) {
+        int to = from + bsz < k ? from + bsz : k;
+        float amax = 0;
+        for (int e = from; e < to; e++) amax = fmaxf(amax, fabsf(x[e]));
+        float di = static_scale > 0 ? static_scale : (amax == 0 ? 1.0f : amax / 127);
+        d[bi] = di;
+        for (int e = from; e < to; e++) {
+            float v = rintf(x[e] / di);
+            q[e] = (int8_t) (v > 127 ? 127 : v < -127 ? -127 : v);
+        }
     }
-    *a = scale;
-    *s = (float) sum;
 }
 
-void tamp_prepare_int(const tamp_plan *p, const float *x, int rows, int block, float static_scale, uint8_t *act) {
+/* Σ of each 4-byte lane's codes, as float (exact), and the lane's activation scale from its block (0 for padding). */
+static void lane_stats(const int8_t *q, const int32_t *blk, const float *d, int lanes, float *a, float *s) {
+    for (int l = 0; l < lanes; l++) {
+        s[l] = (float) (q[4 * l] + q[4 * l + 1] + q[4 * l + 2] + q[4 * l + 3]);
+        a[l] = blk[l] < 0 ? 0 : d[blk[l]];
+    }
+}
+
+void tamp_prepare_int(const tamp_plan *p, const float *x, int row0, int rows, int block, float static_scale, uint8_t *act) {
     int k = p->k, pb = p->chunks * 64, lanes = pb / 4;
     int bsz = block > 0 ? block : k, nblocks = (k + bsz - 1) / bsz;
+    if ((block > 0 ? block : 0) != p->block) return; /* NativeKernels.Plan refuses this: the lanes were checked for p->block */
     int8_t *q = malloc((size_t) k);
     float *d = malloc((size_t) nblocks * sizeof(float));
-    for (int m = 0; m < rows; m++) {
+    for (int m = row0; m < row0 + rows; m++) {
         const float *xr = x + (size_t) m * k;
-        for (int bi = 0; bi < nblocks; bi++) {
-            int from = bi * bsz, to = from + bsz < k ? from + bsz : k;
-            float amax = 0;
-            for (int e = from; e < to; e++) amax = fmaxf(amax, fabsf(xr[e]));
-            float di = static_scale > 0 ? static_scale : (amax == 0 ? 1.0f : amax / 127);
-            d[bi] = di;
-            for (int e = from; e < to; e++) {
-                float v = rintf(xr[e] / di);
-                q[e] = (int8_t) (v > 127 ? 127 : v < -127 ? -127 : v);
-            }
-        }
+        if (p->isa == TAMP_ISA_AVX512) tamp_quantize_row_avx512(xr, k, bsz, static_scale, q, d);
+        else tamp_quantize_row_scalar(xr, k, bsz, static_scale, q, d);
         uint8_t *base = act + (size_t) m * tamp_act_int_bytes(p);
         int8_t *qlo = (int8_t *) base, *qhi = (int8_t *) (base + pb);
         float *alo = (float *) (base + 2 * (size_t) pb), *ahi = (float *) (base + 3 * (size_t) pb);
         float *slo = (float *) (base + 4 * (size_t) pb), *shi = (float *) (base + 5 * (size_t) pb);
-        for (int b = 0; b < pb; b++) {
-            int e = p->el_lo[b], h = p->el_hi[b];
-            qlo[b] = e < 0 ? 0 : q[e];
-            qhi[b] = h < 0 ? 0 : q[h];
+        if (p->in_order) {
+            memcpy(qlo, q, (size_t) k);
+            memset(qlo + k, 0, (size_t) (pb - k));
+            memset(qhi, 0, (size_t) pb);
+        } else {
+            for (int b = 0; b < pb; b++) {
+                int e = p->el_lo[b], h = p->el_hi[b];
+                qlo[b] = e < 0 ? 0 : q[e];
+                qhi[b] = h < 0 ? 0 : q[h];
+            }
         }
-        int bl = block > 0 ? block : 0;
-        for (int l = 0; l < lanes; l++) {
-            lane_stats(p->el_lo, qlo, d, bl, l, &alo[l], &slo[l]);
-            lane_stats(p->el_hi, qhi, d, bl, l, &ahi[l], &shi[l]);
-        }
+        lane_stats(qlo, p->blk_lo, d, lanes, alo, slo);
+        lane_stats(qhi, p->blk_hi, d, lanes, ahi, shi);
         float *zc = (float *) (base + 6 * (size_t) pb);
         for (int c = 0; c < p->chunks; c++) {
             float t = 0;

@@ -45,6 +45,10 @@ typedef struct {
     int32_t *idx_hi;   /* [chunks][16]: the same for high nibbles */
     int32_t *el_lo;    /* [chunks * 64]: element of each byte's low nibble (8-bit: of the byte), -1 past the row */
     int32_t *el_hi;    /* [chunks * 64]: element of each byte's high nibble, -1 past the row (and for 8-bit) */
+    int block;         /* the activation block the plan was made for (0: one a row) */
+    int32_t *blk_lo;   /* [chunks * 16]: activation block of each lane's low-nibble (8-bit: only) elements, -1 for padding */
+    int32_t *blk_hi;   /* [chunks * 16]: the same for high nibbles */
+    int in_order;      /* 8-bit codes in element order (byte b holds element b): activations are copied, not gathered */
 } tamp_plan;
 
 /*
@@ -64,11 +68,15 @@ const char *tamp_plan_init(tamp_plan *p, int group_size, int block);
 void tamp_plan_free(tamp_plan *p);
 
 /*
- * Quantizes activation rows [rows][k] to int8, symmetric, d = amax / 127 per block of `block` elements (0: one block
- * a row) or d = static_scale when > 0, q = clamp(rint(x / d), ±127) — the Java reference's float operations — and
- * lays them out in the plan's visiting order.
+ * Quantizes activation rows [row0, row0 + rows) of x [..][k] to int8, symmetric, d = amax / 127 per block of `block`
+ * elements (0: one block a row) or d = static_scale when > 0, q = clamp(rint(x / d), ±127) — the Java reference's float
+ * operations — and lays them out in the plan's visiting order in the same rows of act.
  */
-void tamp_prepare_int(const tamp_plan *p, const float *x, int rows, int block, float static_scale, uint8_t *act);
+void tamp_prepare_int(const tamp_plan *p, const float *x, int row0, int rows, int block, float static_scale, uint8_t *act);
+
+/* One row's quantization as tamp_prepare_int's: q[k] and d per block of bsz; the plain and the AVX-512 variants agree bit for bit. */
+void tamp_quantize_row_scalar(const float *x, int k, int bsz, float static_scale, int8_t *q, float *d);
+void tamp_quantize_row_avx512(const float *x, int k, int bsz, float static_scale, int8_t *q, float *d);
 
 /* Lays float activation rows out in the plan's visiting order. */
 void tamp_prepare_float(const tamp_plan *p, const float *x, int rows, float *act);

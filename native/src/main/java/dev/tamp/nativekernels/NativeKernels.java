@@ -126,6 +126,7 @@ public final class NativeKernels {
         private final int intBytes;
         private final int floatLength;
         private final int n;
+        private final int k;
 
         /**
          * @param isa       the variant to run (at most {@link #cpuIsa()})
@@ -150,6 +151,7 @@ public final class NativeKernels {
             if (offset + (long) n * rowBytes > codes.capacity()) throw new IllegalArgumentException("codes hold fewer than " + n + " rows");
             this.codes = codes;
             this.n = n;
+            this.k = k;
             this.handle = planCreate(isa.ordinal(), bits, n, k, group, block, rowBytes, flip, codes, offset, scales, zeros, elLo, elHi, lut);
             this.intBytes = NativeKernels.actIntBytes(handle);
             this.floatLength = NativeKernels.actFloatLength(handle);
@@ -165,9 +167,21 @@ public final class NativeKernels {
         /** Floats of laid-out float activations one input row takes. */
         public int actFloatLength() { return floatLength; }
 
-        /** Quantizes x [rows][K] per block (0: per row) or with a static scale > 0 into act [rows][actIntBytes]. */
+        /**
+         * Quantizes x [rows][K] per block (0: per row; the plan's block) or with a static scale > 0 into act
+         * [rows][actIntBytes].
+         */
         public void prepareInt(float[] x, int rows, int block, float staticScale, byte[] act) {
-            NativeKernels.prepareInt(handle, x, rows, block, staticScale, act);
+            prepareInt(x, 0, rows, block, staticScale, act);
+        }
+
+        /** The same for rows [row0, row0 + rows) of x into the same rows of act (threads take disjoint rows). */
+        public void prepareInt(float[] x, int row0, int rows, int block, float staticScale, byte[] act) {
+            if (row0 < 0 || (long) (row0 + rows) * k > x.length || (long) (row0 + rows) * intBytes > act.length) {
+                throw new IllegalArgumentException("rows [" + row0 + ", " + (row0 + rows) + ") past the arrays");
+            }
+            NativeKernels.prepareInt(handle, x, row0, rows, block, staticScale, act);
+            java.lang.ref.Reference.reachabilityFence(this);
         }
 
         public void prepareFloat(float[] x, int rows, float[] act) {
@@ -214,7 +228,7 @@ public final class NativeKernels {
 
     private static native int actFloatLength(long plan);
 
-    private static native void prepareInt(long plan, float[] x, int rows, int block, float staticScale, byte[] act);
+    private static native void prepareInt(long plan, float[] x, int row0, int rows, int block, float staticScale, byte[] act);
 
     private static native void prepareFloat(long plan, float[] x, int rows, float[] act);
 

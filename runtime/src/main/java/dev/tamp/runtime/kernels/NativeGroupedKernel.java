@@ -23,8 +23,10 @@ import java.util.Locale;
  *   <li>{@link Activations#INT8_ROW} (W8A8 packs: SmoothQuant): per token or with the pack's static scale, the input
  *       scale (explicit smoothing) applied first — the quantization {@link ActivationQuantizingKernel} simulates.</li>
  * </ul>
- * Past {@link #MAX_ROWS} rows the Java kernel runs on the same (quantized) activations: its tiles or one BLAS product
- * beat a stream per row there.
+ * With int8 activations the AVX-512 kernels take activation rows in register blocks against each block of weight rows
+ * (a GEMM: prefill, encoders at any sequence length), in slabs of {@link #SLAB_BYTES} of prepared activations. Float
+ * activations, and the AVX2 kernels (one stream per row), stop at {@link #MAX_ROWS} rows: past it the Java kernel runs
+ * on the same (quantized) activations, its tiles or one BLAS product beating a stream per row there.
  */
 final class NativeGroupedKernel implements LinearKernel {
     enum Activations { FLOAT, INT8_BLOCK, INT8_ROW }
@@ -33,6 +35,8 @@ final class NativeGroupedKernel implements LinearKernel {
     static final int BLOCK = 32;
     /** Rows up to which the native GEMV runs (measured: at 16 rows it still beats the tiled Java kernel on MiniLM shapes). */
     static final int MAX_ROWS = 16;
+    /** Prepared int8 activations a call of the blocked kernels takes at most (rows × actIntBytes; a slab is ≥ 1 row). */
+    static final int SLAB_BYTES = 4 << 20;
 
     private final NativeKernels.Plan plan;
     private final LinearKernel java;
@@ -41,9 +45,12 @@ final class NativeGroupedKernel implements LinearKernel {
     private final float[] inputScale;
     private final int n;
     private final int k;
+    private final int maxRows;
 
-    private NativeGroupedKernel(NativeKernels.Plan plan, LinearKernel java, Activations mode, float staticScale, float[] inputScale, int n, int k) {
+    private NativeGroupedKernel(NativeKernels.Plan plan, LinearKernel java, Activations mode, float staticScale, float[] inputScale,
+                                int n, int k, NativeKernels.Isa isa) {
         this.plan = plan;
+        this.maxRows = mode != Activations.FLOAT && isa == NativeKernels.Isa.AVX512 ? Integer.MAX_VALUE : MAX_ROWS;
         this.java = java;
         this.mode = mode;
         this.staticScale = staticScale;
@@ -132,7 +139,7 @@ final class NativeGroupedKernel implements LinearKernel {
         try {
             NativeKernels.Plan p = new NativeKernels.Plan(isa, bits, n, k, group, block, rowBytes, flip, codes, 0,
                     scales, zeros, el[0], el[1], lut);
-            return new NativeGroupedKernel(p, java, mode, staticScale, inputScale, n, k);
+            return new NativeGroupedKernel(p, java, mode, staticScale, inputScale, n, k, isa);
         } catch (IllegalArgumentException e) {
             return null; // this grouping or layout does not fit the lanes: the Java kernel runs it
         }
@@ -160,6 +167,8 @@ final class NativeGroupedKernel implements LinearKernel {
 
     Activations mode() { return mode; }
 
+    NativeKernels.Plan plan() { return plan; }
+
     @Override public int inFeatures() { return k; }
 
     @Override public int outFeatures() { return n; }
@@ -171,7 +180,7 @@ final class NativeGroupedKernel implements LinearKernel {
             in = new float[rows * k];
             for (int m = 0; m < rows; m++) for (int j = 0; j < k; j++) in[m * k + j] = x[m * k + j] * inputScale[j];
         }
-        if (rows > MAX_ROWS) {
+        if (rows > maxRows) {
             if (mode != Activations.FLOAT) {
                 if (in == x) in = Arrays.copyOf(x, rows * k);
                 float[] q = in;
@@ -186,9 +195,18 @@ final class NativeGroupedKernel implements LinearKernel {
             plan.prepareFloat(in, rows, act);
             parallel.forRange(n, 16, (from, to) -> plan.gemvFloat(act, rows, out, from, to));
         } else {
-            byte[] act = new byte[rows * plan.actIntBytes()];
-            plan.prepareInt(in, rows, mode == Activations.INT8_BLOCK ? BLOCK : 0, staticScale, act);
-            parallel.forRange(n, 16, (from, to) -> plan.gemvInt(act, rows, out, from, to));
+            int slab = Math.max(1, Math.min(rows, SLAB_BYTES / plan.actIntBytes()));
+            byte[] act = new byte[slab * plan.actIntBytes()];
+            float[] xs = rows <= slab ? in : new float[slab * k], os = rows <= slab ? out : new float[slab * n];
+            for (int m0 = 0; m0 < rows; m0 += slab) {
+                int m = Math.min(slab, rows - m0);
+                if (xs != in) System.arraycopy(in, m0 * k, xs, 0, m * k);
+                int block = mode == Activations.INT8_BLOCK ? BLOCK : 0;
+                float[] xm = xs;
+                parallel.forRange(m, 8, (from, to) -> plan.prepareInt(xm, from, to - from, block, staticScale, act));
+                parallel.forRange(n, 16, (from, to) -> plan.gemvInt(act, m, os, from, to));
+                if (os != out) System.arraycopy(os, 0, out, m0 * n, m * n);
+            }
         }
     }
 

@@ -64,10 +64,24 @@ class NativeGroupedKernelTest {
 
     /** |a − b| ≤ tol·Σ|w·x| + 1e-6 per output, where Σ|w·x| bounds the summation-order error. */
     private static void assertClose(float[] ref, float[] got, float[] w, float[] x, int rows, int n, int k, String what) {
+        assertClose(ref, got, w, x, rows, n, k, false, what);
+    }
+
+    /**
+     * With {@code shifted}, the bound also holds the zero point's share: the integer kernels sum unsigned codes and take
+     * z·s·Σq off at the end, so their rounding scales with Σ|(q − z)·s·x| + |z·s|·Σ|x|, where |z·s| ≤ 1.5·max|w| of the row
+     * (symmetric 4-bit: 8/7 of it; MXFP4: the block's largest element).
+     */
+    private static void assertClose(float[] ref, float[] got, float[] w, float[] x, int rows, int n, int k, boolean shifted, String what) {
         for (int m = 0; m < rows; m++) {
             for (int r = 0; r < n; r++) {
-                double mag = 0;
-                for (int j = 0; j < k; j++) mag += Math.abs(w[r * k + j] * x[m * k + j]);
+                double mag = 0, wmax = 0, xsum = 0;
+                for (int j = 0; j < k; j++) {
+                    mag += Math.abs(w[r * k + j] * x[m * k + j]);
+                    wmax = Math.max(wmax, Math.abs(w[r * k + j]));
+                    xsum += Math.abs(x[m * k + j]);
+                }
+                if (shifted) mag += 1.5 * wmax * xsum;
                 double d = Math.abs(ref[m * n + r] - got[m * n + r]);
                 assertTrue(d <= 2e-6 * mag + 1e-6, what + " row " + m + " out " + r + ": " + ref[m * n + r] + " vs " + got[m * n + r]);
             }
@@ -85,7 +99,7 @@ class NativeGroupedKernelTest {
         float[] a = new float[rows * n], b = new float[rows * n];
         ref.forward(x, rows, a, PAR);
         nat.forward(x, rows, b, PAR);
-        assertClose(a, b, dense, xq, rows, n, k, what);
+        assertClose(a, b, dense, xq, rows, n, k, int8, what);
     }
 
     @Test
@@ -137,13 +151,53 @@ class NativeGroupedKernelTest {
                                 NativeGroupedKernel nat = NativeGroupedKernel.of(w, java, isa, NativeGroupedKernel.Activations.INT8_BLOCK);
                                 String what = isa + " " + w.describe() + " " + l + " K=" + k;
                                 assertNotNull(nat, what);
-                                for (int rows : new int[] {1, 4, 17}) { // 17: past MAX_ROWS, the Java path on quantized rows
+                                for (int rows : new int[] {1, 4, 17, 45}) { // 17, 45: past MAX_ROWS (AVX2: the Java path) and past a panel of the blocked kernels (K = 2048)
                                     assertSameOutputs(ref, nat, dense, input(rows, k, rows * 7L + k), rows, n, k, true, what);
                                 }
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The AVX-512 int8 kernels block many activation rows against each block of weight rows (and W8A8 runs a VNNI-order
+     * GEMM past 16 rows); blocking must not change a row's result: each of 45 rows gives the bits of its own 1-row call
+     * (the GEMV), for W8A8 per token (32-row GEMM blocks and a row-major tail), W4 g128 (one group a chunk) and W4 g32 and
+     * MXFP4 (groups per lane), in two layouts.
+     */
+    @Test
+    void manyRowsGiveEachRowTheBitsOfItsOwnCall() {
+        requireNative();
+        assumeTrue(NativeKernels.cpuIsa() == NativeKernels.Isa.AVX512, "blocked kernels are AVX-512's");
+        NativeKernels.Isa isa = NativeKernels.Isa.AVX512;
+        int n = 72, k = 384, rows = 45;
+        Tensor t = weights(n, k, 17);
+        List<Object[]> cases = new ArrayList<>();
+        IntGroupedWeight w8 = IntGroupCodec.quantize(t, 1, 8, true, 0);
+        cases.add(new Object[] {new IntGroupedWeight(w8.shape(), 1, 8, true, 0, w8.codes(), w8.scales(), null, null, 8, 0f, Layout.GENERIC),
+                NativeGroupedKernel.Activations.INT8_ROW});
+        for (Layout l : new Layout[] {Layout.GENERIC, Layout.SPLIT64}) {
+            cases.add(new Object[] {PackLayouts.pack(IntGroupCodec.quantize(t, 1, 4, false, 128), l), NativeGroupedKernel.Activations.INT8_BLOCK});
+            cases.add(new Object[] {PackLayouts.pack(IntGroupCodec.quantize(t, 1, 4, true, 32), l), NativeGroupedKernel.Activations.INT8_BLOCK});
+            cases.add(new Object[] {PackLayouts.pack(MxMatrix.quantize(t, 1, MxFormat.MXFP4_E2M1, 32, ScaleRule.FLOOR), l),
+                    NativeGroupedKernel.Activations.INT8_BLOCK});
+        }
+        float[] x = input(rows, k, 99);
+        for (Object[] c : cases) {
+            NativeGroupedKernel nat = c[0] instanceof MxWeight mx
+                    ? NativeGroupedKernel.of(mx, LinearKernels.prepareJavaFloat("w", mx, 1), isa, (NativeGroupedKernel.Activations) c[1])
+                    : NativeGroupedKernel.of((IntGroupedWeight) c[0], LinearKernels.prepareJavaFloat("w", (IntGroupedWeight) c[0], 1), isa,
+                            (NativeGroupedKernel.Activations) c[1]);
+            assertNotNull(nat, String.valueOf(c[0]));
+            float[] all = new float[rows * n];
+            nat.forward(x, rows, all, PAR);
+            for (int m = 0; m < rows; m++) {
+                float[] one = new float[n];
+                nat.forward(java.util.Arrays.copyOfRange(x, m * k, (m + 1) * k), 1, one, PAR);
+                assertArrayEquals(one, java.util.Arrays.copyOfRange(all, m * n, (m + 1) * n), c[0] + " row " + m);
             }
         }
     }
@@ -166,14 +220,14 @@ class NativeGroupedKernelTest {
                     NativeGroupedKernel nat = NativeGroupedKernel.of(w8a8, java, isa, NativeGroupedKernel.Activations.INT8_ROW);
                     assertNotNull(nat);
                     float[] dense = IntGroupCodec.dequantize(g);
-                    for (int rows : new int[] {1, 5, 32}) {
+                    for (int rows : new int[] {1, 5, 32, 103}) {
                         float[] x = input(rows, k, 5L * rows + k);
                         float[] xs = new float[rows * k];
                         for (int i = 0; i < xs.length; i++) xs[i] = x[i] * s[i % k];
                         float[] a = new float[rows * n], b = new float[rows * n];
                         ref.forward(x, rows, a, PAR);
                         nat.forward(x, rows, b, PAR);
-                        assertClose(a, b, dense, xs, rows, n, k, isa + " W" + bits + "A8 static=" + stat + " K=" + k);
+                        assertClose(a, b, dense, xs, rows, n, k, true, isa + " W" + bits + "A8 static=" + stat + " K=" + k);
                     }
                 }
             }
