@@ -196,7 +196,7 @@ final class NativeGroupedKernel implements LinearKernel {
             parallel.forRange(n, 16, (from, to) -> plan.gemvFloat(act, rows, out, from, to));
         } else {
             int slab = Math.max(1, Math.min(rows, SLAB_BYTES / plan.actIntBytes()));
-            byte[] act = new byte[slab * plan.actIntBytes()];
+            byte[] act = scratch(slab * plan.actIntBytes());
             float[] xs = rows <= slab ? in : new float[slab * k], os = rows <= slab ? out : new float[slab * n];
             for (int m0 = 0; m0 < rows; m0 += slab) {
                 int m = Math.min(slab, rows - m0);
@@ -209,6 +209,21 @@ final class NativeGroupedKernel implements LinearKernel {
             }
         }
     }
+
+    /**
+     * The calling thread's buffer for prepared activations, grown as needed: allocated per call it cost more than the
+     * GEMM at MiniLM's shapes (a 1.2 MB array per FFN product, 128 rows × K 1536, is a humongous G1 allocation).
+     */
+    private static byte[] scratch(int bytes) {
+        byte[] b = SCRATCH.get();
+        if (b.length < bytes) {
+            b = new byte[bytes];
+            SCRATCH.set(b);
+        }
+        return b;
+    }
+
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[0]);
 
     @Override
     public float[] denseWeight() {
