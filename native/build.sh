@@ -23,6 +23,7 @@ flags=(-O3 -fPIC -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing -I"$src" -I
 "$cc" "${flags[@]}" -c "$src/jni.c" -o "$obj/jni.o"
 "$cc" "${flags[@]}" -mavx2 -mfma -c "$src/kernels_avx2.c" -o "$obj/avx2.o"
 "$cc" "${flags[@]}" -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma -c "$src/kernels_avx512.c" -o "$obj/avx512.o"
+"$cc" "${flags[@]}" -mavx512f -mfma -c "$src/rowops_avx512.c" -o "$obj/rowops_avx512.o"
 mkdir -p "$out/dev/tamp/nativekernels/linux-x86_64"
 lib="$out/dev/tamp/nativekernels/linux-x86_64/libtampkernels.so"
 "$cc" -shared -o "$lib.tmp" "$obj"/*.o -lm

@@ -187,3 +187,55 @@ JNIEXPORT void JNICALL JNI_NAME(gemvBf16)(JNIEnv *env, jclass cls, jint isa, job
     (*env)->ReleasePrimitiveArrayCritical(env, out, op, 0);
     (*env)->ReleasePrimitiveArrayCritical(env, x, xp, JNI_ABORT);
 }
+
+/*
+ * Row operations: arrays with offsets (a thread's rows of a larger tensor), AVX-512 only (the Java path serves elsewhere).
+ * Every array is taken and released on its own, even where the caller passes one array twice (in place): JNI handles
+ * of the same array compare unequal, and a skipped release leaves the GC locked out for good (found here: a test run hung
+ * with every other thread stalled in GCLocker::jni_lock).
+ */
+JNIEXPORT void JNICALL JNI_NAME(gelu)(JNIEnv *env, jclass cls, jfloatArray in, jfloatArray out, jint from, jint to) {
+    (void) cls;
+    float *ip = (*env)->GetPrimitiveArrayCritical(env, in, 0);
+    float *op = (*env)->GetPrimitiveArrayCritical(env, out, 0);
+    tamp_gelu_avx512(ip + from, op + from, to - from);
+    (*env)->ReleasePrimitiveArrayCritical(env, out, op, 0);
+    (*env)->ReleasePrimitiveArrayCritical(env, in, ip, JNI_ABORT);
+}
+
+JNIEXPORT void JNICALL JNI_NAME(softmaxRows)(JNIEnv *env, jclass cls, jfloatArray x, jint n, jint row0, jint row1) {
+    (void) cls;
+    float *xp = (*env)->GetPrimitiveArrayCritical(env, x, 0);
+    tamp_softmax_rows_avx512(xp + (size_t) row0 * n, n, row1 - row0);
+    (*env)->ReleasePrimitiveArrayCritical(env, x, xp, 0);
+}
+
+JNIEXPORT void JNICALL JNI_NAME(layerNormRows)(JNIEnv *env, jclass cls, jfloatArray x, jfloatArray scale, jfloatArray bias, jfloatArray out,
+                                               jint d, jfloat eps, jint row0, jint row1, jfloatArray means, jfloatArray inv_stds) {
+    (void) cls;
+    float *xp = (*env)->GetPrimitiveArrayCritical(env, x, 0);
+    float *sp = (*env)->GetPrimitiveArrayCritical(env, scale, 0);
+    float *bp = bias ? (*env)->GetPrimitiveArrayCritical(env, bias, 0) : 0;
+    float *op = (*env)->GetPrimitiveArrayCritical(env, out, 0);
+    float *mp = (*env)->GetPrimitiveArrayCritical(env, means, 0);
+    float *ivp = (*env)->GetPrimitiveArrayCritical(env, inv_stds, 0);
+    tamp_layer_norm_rows_avx512(xp + (size_t) row0 * d, sp, bp, op + (size_t) row0 * d, d, eps, row1 - row0, mp + row0, ivp + row0);
+    (*env)->ReleasePrimitiveArrayCritical(env, inv_stds, ivp, 0);
+    (*env)->ReleasePrimitiveArrayCritical(env, means, mp, 0);
+    (*env)->ReleasePrimitiveArrayCritical(env, out, op, 0);
+    if (bp) (*env)->ReleasePrimitiveArrayCritical(env, bias, bp, JNI_ABORT);
+    (*env)->ReleasePrimitiveArrayCritical(env, scale, sp, JNI_ABORT);
+    (*env)->ReleasePrimitiveArrayCritical(env, x, xp, JNI_ABORT);
+}
+
+JNIEXPORT void JNICALL JNI_NAME(gemmNN)(JNIEnv *env, jclass cls, jfloatArray a, jint a_off, jfloatArray b, jint b_off, jfloatArray out,
+                                        jint out_off, jint m, jint n, jint k) {
+    (void) cls;
+    float *ap = (*env)->GetPrimitiveArrayCritical(env, a, 0);
+    float *bp = (*env)->GetPrimitiveArrayCritical(env, b, 0);
+    float *op = (*env)->GetPrimitiveArrayCritical(env, out, 0);
+    tamp_gemm_nn_avx512(ap + a_off, bp + b_off, op + out_off, m, n, k);
+    (*env)->ReleasePrimitiveArrayCritical(env, out, op, 0);
+    (*env)->ReleasePrimitiveArrayCritical(env, b, bp, JNI_ABORT);
+    (*env)->ReleasePrimitiveArrayCritical(env, a, ap, JNI_ABORT);
+}

@@ -105,6 +105,13 @@ void tamp_gemv_bf16_scalar(const uint16_t *w, int n, int k, const float *x, int 
 void tamp_gemv_bf16_avx2(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1);
 void tamp_gemv_bf16_avx512(const uint16_t *w, int n, int k, const float *x, int rows, float *out, int r0, int r1);
 
+/* The java backend's row operations, bit for bit as VectorMath / VectorGemm.gemmNN at 16 lanes (rowops_avx512.c). */
+void tamp_gelu_avx512(const float *in, float *out, int len);
+void tamp_softmax_rows_avx512(float *x, int n, int rows);
+void tamp_layer_norm_rows_avx512(const float *x, const float *scale, const float *bias, float *out, int d, float eps, int rows,
+                                 float *means, float *inv_stds);
+void tamp_gemm_nn_avx512(const float *a, const float *b, float *out, int m, int n, int k);
+
 /* The code, scale and zero-point rows of weight row r. */
 static inline void tamp_weight_row(const tamp_plan *p, int r, const uint8_t **w, const float **s, const uint8_t **z) {
     *w = p->codes + (size_t) r * p->row_bytes;

@@ -215,6 +215,27 @@ public final class NativeKernels {
         java.lang.ref.Reference.reachabilityFence(w);
     }
 
+    /**
+     * Whether the AVX-512 row operations run (softmax, layer norm, GELU, attention's NN product): the kernels chose
+     * AVX-512 and -Dtamp.native.rowops is not false. They give the Java Vector API kernels' bits at 16 lanes.
+     */
+    public static boolean rowOps() { return ROW_OPS; }
+
+    private static final boolean ROW_OPS = CHOSEN == Isa.AVX512 && !"false".equals(System.getProperty("tamp.native.rowops"));
+
+    /** out[i] = GELU(in[i]) (exact, erf) for i in [from, to); out may be in. */
+    public static native void gelu(float[] in, float[] out, int from, int to);
+
+    /** Softmax of rows [row0, row1) of x (rows of n), in place. */
+    public static native void softmaxRows(float[] x, int n, int row0, int row1);
+
+    /** Layer normalisation of rows [row0, row1) of x (rows of d) into out; bias may be null; writes means and invStds. */
+    public static native void layerNormRows(float[] x, float[] scale, float[] bias, float[] out, int d, float eps, int row0, int row1,
+                                            float[] means, float[] invStds);
+
+    /** out[m][n] = a[m][k] · b[k][n], row-major from the offsets. */
+    public static native void gemmNN(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int m, int n, int k);
+
     private static native void gemvBf16(int isa, ByteBuffer w, long offset, int n, int k, float[] x, int rows, float[] out, int r0, int r1);
 
     private static native int cpuIsaCode();

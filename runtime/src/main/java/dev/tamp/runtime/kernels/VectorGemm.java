@@ -115,6 +115,16 @@ public final class VectorGemm {
      * row for every p: two memory operations per FMA).
      */
     public static void gemmNN(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int m, int n, int k) {
+        if (NATIVE_NN) { // every output the same FMA chain over p, in C: the same bits from the first call (VectorMathNativeTest)
+            dev.tamp.nativekernels.NativeKernels.gemmNN(a, aOff, b, bOff, out, outOff, m, n, k);
+            return;
+        }
+        gemmNNJava(a, aOff, b, bOff, out, outOff, m, n, k);
+    }
+
+    private static final boolean NATIVE_NN = dev.tamp.nativekernels.NativeKernels.rowOps();
+
+    static void gemmNNJava(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int m, int n, int k) {
         int i = 0;
         for (; i + 4 <= m; i += 4) nnRows4(a, aOff + i * k, b, bOff, out, outOff + i * n, n, k);
         for (; i < m; i++) nnRow1(a, aOff + i * k, b, bOff, out, outOff + i * n, n, k);

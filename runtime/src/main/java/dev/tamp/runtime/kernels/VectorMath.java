@@ -25,6 +25,13 @@ public final class VectorMath {
     private static final float ROUND = 12582912f; // 1.5·2^23: adding and subtracting it rounds to nearest integer
     private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
 
+    /**
+     * The native row operations (NativeKernels.rowOps: AVX-512) compute softmax, layer norm and GELU with these
+     * methods' operations in the same order at 16 lanes, so they stand in for them to the bit; they run from a process's
+     * first call, where these run interpreted (VectorMathNativeTest compares them).
+     */
+    private static final boolean NATIVE = dev.tamp.nativekernels.NativeKernels.rowOps() && S.length() == 16;
+
     private VectorMath() {}
 
     /** Sum of the lanes in a fixed pairwise order (deterministic, unlike reduceLanes(ADD)). */
@@ -88,6 +95,14 @@ public final class VectorMath {
 
     /** out[i] = 0.5·x·(1 + erf(x/√2)) for i in [from, to): exact GELU, one pass. */
     public static void gelu(float[] in, float[] out, int from, int to) {
+        if (NATIVE) {
+            dev.tamp.nativekernels.NativeKernels.gelu(in, out, from, to);
+            return;
+        }
+        geluJava(in, out, from, to);
+    }
+
+    static void geluJava(float[] in, float[] out, int from, int to) {
         final float invSqrt2 = (float) (1 / Math.sqrt(2));
         int i = from;
         int bound = from + S.loopBound(to - from);
@@ -100,6 +115,14 @@ public final class VectorMath {
 
     /** Softmax of each contiguous row of length n in [rowFrom, rowTo), in place. */
     public static void softmaxRows(float[] x, int n, int rowFrom, int rowTo) {
+        if (NATIVE) {
+            dev.tamp.nativekernels.NativeKernels.softmaxRows(x, n, rowFrom, rowTo);
+            return;
+        }
+        softmaxRowsJava(x, n, rowFrom, rowTo);
+    }
+
+    static void softmaxRowsJava(float[] x, int n, int rowFrom, int rowTo) {
         for (int r = rowFrom; r < rowTo; r++) {
             int o = r * n;
             float max = Float.NEGATIVE_INFINITY;
@@ -140,6 +163,15 @@ public final class VectorMath {
      */
     public static void layerNormRows(float[] x, float[] scale, float[] bias, float[] out, int d, float eps,
                                      int rowFrom, int rowTo, float[] means, float[] invStds) {
+        if (NATIVE) {
+            dev.tamp.nativekernels.NativeKernels.layerNormRows(x, scale, bias, out, d, eps, rowFrom, rowTo, means, invStds);
+            return;
+        }
+        layerNormRowsJava(x, scale, bias, out, d, eps, rowFrom, rowTo, means, invStds);
+    }
+
+    static void layerNormRowsJava(float[] x, float[] scale, float[] bias, float[] out, int d, float eps,
+                                  int rowFrom, int rowTo, float[] means, float[] invStds) {
         int bound = S.loopBound(d);
         for (int r = rowFrom; r < rowTo; r++) {
             int o = r * d;
