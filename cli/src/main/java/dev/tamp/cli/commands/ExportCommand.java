@@ -105,7 +105,7 @@ public final class ExportCommand implements Callable<Integer> {
         String stem = abs.getFileName().toString().replaceFirst("\\.[^.]+$", "");
         Path t = to == Target.ONNX ? abs.resolveSibling(stem + "-tokenizer.json") : abs.resolveSibling("tokenizer.json");
         byte[] bytes = m.tokenizerJson();
-        dev.tamp.formats.AtomicFiles.writeStream(t, o -> o.write(bytes));
+        dev.tamp.formats.io.AtomicFiles.writeStream(t, o -> o.write(bytes));
         return t;
     }
 
