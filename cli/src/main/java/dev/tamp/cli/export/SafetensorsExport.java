@@ -2,7 +2,6 @@ package dev.tamp.cli.export;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tamp.cli.commands.ExportCommand.Line;
 import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
@@ -48,9 +47,9 @@ public final class SafetensorsExport {
 
     private SafetensorsExport() {}
 
-    public static List<Line> write(Model model, FloatType ft, Path out) {
+    public static List<ExportedTensor> write(Model model, FloatType ft, Path out) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        List<Line> lines = new ArrayList<>();
+        List<ExportedTensor> lines = new ArrayList<>();
         Map<String, List<String>> groups = new TreeMap<>();
         Map<String, ObjectNode> schemes = new TreeMap<>();
         List<String> sparse = new ArrayList<>();
@@ -78,7 +77,7 @@ public final class SafetensorsExport {
                 String key = format + "/" + q.bits() + "/" + q.symmetric() + "/" + (q.groupSize() >= k ? "channel" : q.groupSize());
                 groups.computeIfAbsent(key, x -> new ArrayList<>()).add(base);
                 schemes.putIfAbsent(key, scheme(q, format, k));
-                lines.add(new Line(name, w.describe(), format, perm == null ? null : "rows reordered for rotate-half RoPE"));
+                lines.add(new ExportedTensor(name, w.describe(), format, perm == null ? null : "rows reordered for rotate-half RoPE"));
                 continue;
             }
             float[] v = WeightDecoders.decodeAsStored(name, w);
@@ -93,7 +92,7 @@ public final class SafetensorsExport {
                 note = source + " has no compressed-tensors form here; decoded";
             }
             if (perm != null) note = note + "; rows reordered for rotate-half RoPE";
-            lines.add(new Line(name, source, ft == FloatType.F16 ? "float16" : "float32", note));
+            lines.add(new ExportedTensor(name, source, ft == FloatType.F16 ? "float16" : "float32", note));
         }
         if (dev.tamp.formats.family.FusedProjections.fused(dev.tamp.formats.family.ModelFamily.of(model.architecture()))) tensors = stackFused(model, tensors, groups);
         Map<String, String> meta = new TreeMap<>();

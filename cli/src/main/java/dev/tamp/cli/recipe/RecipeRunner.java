@@ -2,7 +2,7 @@ package dev.tamp.cli.recipe;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tamp.cli.Provenance;
+import dev.tamp.cli.support.Provenance;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.StderrProgress;
