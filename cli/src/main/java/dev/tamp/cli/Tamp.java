@@ -1,11 +1,11 @@
 package dev.tamp.cli;
 
 import dev.tamp.cli.commands.CalibrateCommand;
+import dev.tamp.cli.commands.CompotCommand;
 import dev.tamp.cli.commands.ConvertCommand;
 import dev.tamp.cli.commands.DistillCommand;
 import dev.tamp.cli.commands.EvalCommand;
 import dev.tamp.cli.commands.ExportCommand;
-import dev.tamp.cli.commands.RunCommand;
 import dev.tamp.cli.commands.InspectCommand;
 import dev.tamp.cli.commands.MxCommand;
 import dev.tamp.cli.commands.MxSliceCommand;
@@ -13,7 +13,7 @@ import dev.tamp.cli.commands.PackCommand;
 import dev.tamp.cli.commands.PruneCommand;
 import dev.tamp.cli.commands.QuantizeCommand;
 import dev.tamp.cli.commands.RecipeCommand;
-import dev.tamp.cli.commands.CompotCommand;
+import dev.tamp.cli.commands.RunCommand;
 import dev.tamp.cli.commands.VerifyCommand;
 import dev.tamp.core.Version;
 import dev.tamp.core.error.ExitCode;
@@ -97,7 +97,7 @@ public final class Tamp implements Runnable {
     }
 
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Tamp());
+        CommandLine cl = new CommandLine(new Tamp(), new CommandFactory());
         cl.setExecutionExceptionHandler(Tamp::handleExecutionException);
         cl.setParameterExceptionHandler(Tamp::handleParameterException);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -132,6 +132,16 @@ public final class Tamp implements Runnable {
     private static String oneLine(String s) {
         if (s == null) return "(no message)";
         return s.replace('\n', ' ').replace('\r', ' ');
+    }
+
+    /** picocli's own factory, except that the recipe command is handed {@link #commandLine} to run its steps on. */
+    private static final class CommandFactory implements CommandLine.IFactory {
+        private final CommandLine.IFactory picocli = CommandLine.defaultFactory();
+
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            return cls == RecipeCommand.class ? cls.cast(new RecipeCommand(Tamp::commandLine)) : picocli.create(cls);
+        }
     }
 
     static final class VersionProvider implements CommandLine.IVersionProvider {

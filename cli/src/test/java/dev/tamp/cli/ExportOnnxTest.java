@@ -235,12 +235,12 @@ class ExportOnnxTest {
         dev.tamp.core.ir.Model m = dev.tamp.formats.ModelLoader.load(model, Progress.NONE);
         long[] ids = {101, 1996, 4248, 2829, 4419, 14523, 2058, 1996, 13971, 3899, 102};
         int len = ids.length;
-        Map<String, dev.tamp.runtime.exec.Value> in = new HashMap<>();
-        in.put("input_ids", dev.tamp.runtime.exec.Value.longs(ids, 1, len));
+        Map<String, dev.tamp.runtime.value.Value> in = new HashMap<>();
+        in.put("input_ids", dev.tamp.runtime.value.Value.longs(ids, 1, len));
         long[] ones = new long[len];
         java.util.Arrays.fill(ones, 1);
-        in.put("attention_mask", dev.tamp.runtime.exec.Value.longs(ones, 1, len));
-        in.put("token_type_ids", dev.tamp.runtime.exec.Value.longs(new long[len], 1, len));
+        in.put("attention_mask", dev.tamp.runtime.value.Value.longs(ones, 1, len));
+        in.put("token_type_ids", dev.tamp.runtime.value.Value.longs(new long[len], 1, len));
         String name = "/encoder/layer.0/output/LayerNorm/Add_1_output_0";
         float[][] got = new float[1][];
         try (dev.tamp.runtime.exec.Session s = new JavaBackend().open(m)) {

@@ -4,7 +4,6 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
-import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -16,11 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The shape of the tree, checked on the compiled main classes of every module: dependencies point one way
  * (cli → methods → runtime → native / formats → core), third-party engines stay behind the classes that wrap them, and
- * the packages of each module form no new cycles. Maven already refuses module cycles; this catches what it cannot: a
+ * the packages of each module form no cycles. Maven already refuses module cycles; this catches what it cannot: a
  * class put in another module's package, an engine import leaking out of its wrapper, a package circle.
- *
- * <p>The package circles that exist today (issue 19: runtime's exec ↔ ops, formats' root package ↔ its readers, cli's
- * root ↔ commands ↔ export) are named below as the only ones allowed, so a new one fails here while those are unwound.
  */
 class LayeringTest {
     /** Main classes only: the modules' target/classes or jars, not test classes or test jars (formats' tests.jar). */
@@ -70,16 +66,10 @@ class LayeringTest {
     }
 
     @Test
-    void noNewPackageCycles() {
+    void noPackageCycles() {
         slices().matching("dev.tamp.(*)..").should().beFreeOfCycles().check(MAIN); // modules (Maven's rule, kept here too)
         for (String module : new String[] {"core", "formats", "nativekernels", "runtime", "quantizers", "pruning", "compot", "distill", "cli"}) {
-            slices().assignedFrom(packagesOf("dev.tamp." + module)).should().beFreeOfCycles()
-                    // the circles of today, one edge of each set aside until issue 19 unwinds them
-                    .ignoreDependency(inPackage("dev.tamp.runtime.ops"), inPackage("dev.tamp.runtime.exec"))
-                    .ignoreDependency(inPackage("dev.tamp.cli.export"), inPackage("dev.tamp.cli.commands"))
-                    .ignoreDependency(inSubpackageOf("dev.tamp.cli"), inPackage("dev.tamp.cli"))
-                    .ignoreDependency(inSubpackageOf("dev.tamp.formats"), inPackage("dev.tamp.formats"))
-                    .check(MAIN);
+            slices().assignedFrom(packagesOf("dev.tamp." + module)).should().beFreeOfCycles().check(MAIN);
         }
     }
 
@@ -97,13 +87,5 @@ class LayeringTest {
                 return "packages of " + prefix;
             }
         };
-    }
-
-    private static DescribedPredicate<JavaClass> inSubpackageOf(String p) {
-        return DescribedPredicate.describe("under " + p, c -> c.getPackageName().startsWith(p + "."));
-    }
-
-    private static DescribedPredicate<JavaClass> inPackage(String p) {
-        return DescribedPredicate.describe("in " + p, c -> c.getPackageName().equals(p));
     }
 }

@@ -140,7 +140,7 @@ class LlamaCppAgreementTest {
                             family.equals("qwen3") || variant.startsWith("gemma") ? 64 : 0), 5,
                     variant.equals("llama3") ? llama3 : "");
             ok(CliTest.tamp("export", hf.toString(), "--to", "gguf", "-o", gguf.toString()));
-            assertEquals(dev.tamp.formats.ModelFamily.of(family).ggufArch, dev.tamp.formats.gguf.GgufReader.readHeader(gguf).metadata().get("general.architecture"));
+            assertEquals(dev.tamp.formats.family.ModelFamily.of(family).ggufArch, dev.tamp.formats.gguf.GgufReader.readHeader(gguf).metadata().get("general.architecture"));
             Run inspect = CliTest.tamp("inspect", gguf.toString(), "--json");
             ok(inspect);
             assertEquals(family, Json.parse(inspect.out()).get("architecture").asText(), "a " + family + " GGUF stays " + family);

@@ -1,7 +1,7 @@
 package dev.tamp.distill;
 
 import dev.tamp.core.error.BadInputException;
-import dev.tamp.formats.AtomicFiles;
+import dev.tamp.formats.io.AtomicFiles;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

@@ -5,12 +5,12 @@ import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.formats.bundled.BundledModels;
 import dev.tamp.formats.gguf.GgufReader;
+import dev.tamp.formats.io.CheckpointReader;
+import dev.tamp.formats.io.FileRegions;
 import dev.tamp.formats.llama2c.Llama2cReader;
 import dev.tamp.formats.onnx.OnnxReader;
 import dev.tamp.formats.pytorch.PyTorchReader;
 import dev.tamp.formats.safetensors.SafetensorsReader;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -58,15 +58,5 @@ public final class ModelLoader {
         }
         throw BadInputException.inFile(path, "unrecognised model format (expected .onnx, .safetensors, .gguf, "
                 + ".bin/.pt/.pth, llama2.c .bin or .tpk)");
-    }
-
-    /** The first bytes of a file (fewer when it is shorter); empty for directories or unreadable files. */
-    public static byte[] magic(Path path, int n) {
-        if (!Files.isRegularFile(path)) return new byte[0];
-        try (InputStream in = Files.newInputStream(path)) {
-            return in.readNBytes(n);
-        } catch (IOException e) {
-            return new byte[0];
-        }
     }
 }

@@ -8,6 +8,9 @@ import dev.tamp.core.ir.ModelFormat;
 import dev.tamp.core.ir.ProvenanceStep;
 import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.Progress;
+import dev.tamp.formats.io.CheckpointReader;
+import dev.tamp.formats.io.FileRegions;
+import dev.tamp.formats.io.MessageText;
 import dev.tamp.formats.onnx.OnnxGraphCodec;
 import dev.tamp.formats.tpk.TpkContents;
 import dev.tamp.formats.tpk.TpkFile;
@@ -26,7 +29,7 @@ public final class TpkModelReader implements CheckpointReader {
 
     @Override
     public boolean accepts(Path path) {
-        return path.getFileName().toString().endsWith(".tpk") || Arrays.equals(ModelLoader.magic(path, 8), MAGIC);
+        return path.getFileName().toString().endsWith(".tpk") || Arrays.equals(FileRegions.magic(path, 8), MAGIC);
     }
 
     @Override

@@ -12,6 +12,7 @@ import dev.tamp.core.error.TampException;
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
+import dev.tamp.formats.io.CheckpointReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -14,7 +14,7 @@ import dev.tamp.runtime.calib.LinearLayers;
 import dev.tamp.runtime.exec.ExecutionListener;
 import dev.tamp.runtime.exec.JavaBackend;
 import dev.tamp.runtime.exec.Session;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

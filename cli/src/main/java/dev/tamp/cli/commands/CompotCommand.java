@@ -1,6 +1,5 @@
 package dev.tamp.cli.commands;
 
-import dev.tamp.cli.Provenance;
 import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.Backends;
 import dev.tamp.cli.support.CalibrationOptions;
@@ -8,6 +7,7 @@ import dev.tamp.cli.support.CalibrationRunner;
 import dev.tamp.cli.support.IgnoreOptions;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.OutputCheck;
+import dev.tamp.cli.support.Provenance;
 import dev.tamp.cli.support.RuntimeOptions;
 import dev.tamp.compot.CompotOptions;
 import dev.tamp.compot.Method;

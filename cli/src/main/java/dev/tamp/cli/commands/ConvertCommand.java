@@ -1,7 +1,7 @@
 package dev.tamp.cli.commands;
 
-import dev.tamp.cli.Provenance;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tamp.cli.support.Provenance;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.StderrProgress;

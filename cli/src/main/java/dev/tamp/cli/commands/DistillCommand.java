@@ -2,9 +2,9 @@ package dev.tamp.cli.commands;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tamp.cli.Provenance;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.OutputCheck;
+import dev.tamp.cli.support.Provenance;
 import dev.tamp.core.encoding.MxFormat;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.json.Json;

@@ -2,6 +2,7 @@ package dev.tamp.cli.commands;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tamp.cli.export.ExportedTensor;
 import dev.tamp.cli.export.GgufExport;
 import dev.tamp.cli.export.GgufVocab;
 import dev.tamp.cli.export.OnnxExport;
@@ -63,17 +64,13 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-    /** One line per tensor: its encoding in the source, what the export wrote, and why when it is not exact. */
-    public record Line(String tensor, String encoding, String exportedAs, String note) {}
-
     @Override
     public Integer call() {
         StderrProgress progress = StderrProgress.forStderr();
         LoadedModel lm = LoadedModel.load(model, null, progress);
         GgufVocab.Written vocab = null; // the GGUF export's tokenizer.ggml.*, reported beside the tensors
-        List<Line> lines = switch (to) {
-            case ONNX -> OnnxExport.write(lm.model, onnxWeights, output).stream()
-                    .map(e -> new Line(e.tensor(), e.encoding(), e.exportedAs(), e.note())).toList();
+        List<ExportedTensor> lines = switch (to) {
+            case ONNX -> OnnxExport.write(lm.model, onnxWeights, output);
             case SAFETENSORS -> SafetensorsExport.write(lm.model, floatType, output);
             case GGUF -> {
                 GgufExport.Result r = GgufExport.write(lm.model, output, embeddingType());
@@ -105,11 +102,11 @@ public final class ExportCommand implements Callable<Integer> {
         String stem = abs.getFileName().toString().replaceFirst("\\.[^.]+$", "");
         Path t = to == Target.ONNX ? abs.resolveSibling(stem + "-tokenizer.json") : abs.resolveSibling("tokenizer.json");
         byte[] bytes = m.tokenizerJson();
-        dev.tamp.formats.AtomicFiles.writeStream(t, o -> o.write(bytes));
+        dev.tamp.formats.io.AtomicFiles.writeStream(t, o -> o.write(bytes));
         return t;
     }
 
-    private void print(List<Line> lines, Path tokenizer, GgufVocab.Written vocab) {
+    private void print(List<ExportedTensor> lines, Path tokenizer, GgufVocab.Written vocab) {
         PrintWriter out = spec.commandLine().getOut();
         String target = to.name().toLowerCase(Locale.ROOT);
         if (json) {
@@ -126,7 +123,7 @@ public final class ExportCommand implements Callable<Integer> {
                 if (vocab.note() != null) v.put("note", vocab.note());
             }
             ArrayNode a = o.putArray("tensors");
-            for (Line l : lines) {
+            for (ExportedTensor l : lines) {
                 ObjectNode t = a.addObject();
                 t.put("name", l.tensor());
                 t.put("encoding", l.encoding());
@@ -140,7 +137,7 @@ public final class ExportCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  vocabulary: tokenizer.ggml.model %s, %d tokens, %d merges%s%n", vocab.model(), vocab.tokens(),
                         vocab.merges(), vocab.note() == null ? "" : "  (" + vocab.note() + ")");
             }
-            for (Line l : lines) {
+            for (ExportedTensor l : lines) {
                 out.printf(Locale.ROOT, "  %-48s %-18s -> %s%s%n", l.tensor(), l.encoding(), l.exportedAs(),
                         l.note() == null ? "" : "  (" + l.note() + ")");
             }

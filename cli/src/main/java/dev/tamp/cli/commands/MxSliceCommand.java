@@ -1,10 +1,10 @@
 package dev.tamp.cli.commands;
 
-import dev.tamp.cli.Provenance;
 import dev.tamp.cli.report.QuantReportPrinter;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.MxFormatConverter;
 import dev.tamp.cli.support.OutputCheck;
+import dev.tamp.cli.support.Provenance;
 import dev.tamp.core.encoding.MxFormat;
 import dev.tamp.core.progress.StderrProgress;
 import dev.tamp.formats.TpkModelWriter;

@@ -1,8 +1,8 @@
 package dev.tamp.cli.commands;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tamp.cli.Provenance;
 import dev.tamp.cli.support.LoadedModel;
+import dev.tamp.cli.support.Provenance;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.encoding.Layout;

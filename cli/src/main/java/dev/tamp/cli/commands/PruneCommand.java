@@ -1,12 +1,12 @@
 package dev.tamp.cli.commands;
 
-import dev.tamp.cli.Provenance;
 import dev.tamp.cli.report.PruneReportPrinter;
 import dev.tamp.cli.support.Backends;
 import dev.tamp.cli.support.CalibrationRunner;
 import dev.tamp.cli.support.IgnoreOptions;
 import dev.tamp.cli.support.LoadedModel;
 import dev.tamp.cli.support.OutputCheck;
+import dev.tamp.cli.support.Provenance;
 import dev.tamp.cli.support.RuntimeOptions;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.progress.StderrProgress;

@@ -1,6 +1,5 @@
 package dev.tamp.cli.commands;
 
-import dev.tamp.cli.Tamp;
 import dev.tamp.cli.recipe.Recipe;
 import dev.tamp.cli.recipe.RecipeRunner;
 import dev.tamp.core.json.Json;
@@ -9,6 +8,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -51,6 +52,13 @@ public final class RecipeCommand implements Callable<Integer> {
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Makes a fresh {@code tamp} command line, the root's, to run each step on (handed down: commands do not reach up to it). */
+    private final Supplier<CommandLine> tamp;
+
+    public RecipeCommand(Supplier<CommandLine> tamp) {
+        this.tamp = tamp;
+    }
+
     @Override
     public Integer call() {
         Recipe recipe = Recipe.read(file);
@@ -59,12 +67,12 @@ public final class RecipeCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stepOut = json ? new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true) : stdout;
         PrintWriter err = spec.commandLine().getErr();
-        java.util.function.Supplier<picocli.CommandLine> tamp = () -> {
-            picocli.CommandLine cl = Tamp.commandLine();
+        Supplier<CommandLine> step = () -> {
+            CommandLine cl = tamp.get();
             cl.setErr(err);
             return cl;
         };
-        RecipeRunner.Result r = new RecipeRunner(recipe, dir, tamp, stepOut, StderrProgress.forStderr()).run(restart, out);
+        RecipeRunner.Result r = new RecipeRunner(recipe, dir, step, stepOut, StderrProgress.forStderr()).run(restart, out);
         if (json) {
             r.report().put("passed", r.exitCode() == 0);
             stdout.println(Json.pretty(r.report()));

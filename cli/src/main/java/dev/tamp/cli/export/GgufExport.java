@@ -1,6 +1,5 @@
 package dev.tamp.cli.export;
 
-import dev.tamp.cli.commands.ExportCommand.Line;
 import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
@@ -10,8 +9,8 @@ import dev.tamp.core.encoding.MxWeight;
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.tensor.Half;
-import dev.tamp.formats.FusedProjections;
-import dev.tamp.formats.ModelFamily;
+import dev.tamp.formats.family.FusedProjections;
+import dev.tamp.formats.family.ModelFamily;
 import dev.tamp.formats.gguf.GgmlBlocks;
 import dev.tamp.formats.gguf.GgmlType;
 import dev.tamp.formats.gguf.GgufNames;
@@ -48,7 +47,7 @@ public final class GgufExport {
     private GgufExport() {}
 
     /** The per-tensor report and the vocabulary written. */
-    public record Result(List<Line> lines, GgufVocab.Written vocab) {}
+    public record Result(List<ExportedTensor> lines, GgufVocab.Written vocab) {}
 
     public static Result write(Model model, Path out) {
         return write(model, out, null);
@@ -107,7 +106,7 @@ public final class GgufExport {
         GgufVocab.Written vocab = GgufVocab.put(model, vocabSize, meta);
         List<TensorData> tensors = new ArrayList<>();
         // report lines in model order, filled in as the writer encodes each tensor
-        Map<String, Line> lines = new LinkedHashMap<>();
+        Map<String, ExportedTensor> lines = new LinkedHashMap<>();
         Map<String, List<String>> pending = new LinkedHashMap<>();
         for (Map.Entry<String, EncodedTensor> e : model.weights().entrySet()) {
             String name = e.getKey();
@@ -115,7 +114,7 @@ public final class GgufExport {
             if (!(w instanceof DenseWeight)) lines.put(name, null);
             if (embeddingType != null && name.equals("model.embed_tokens.weight") && w instanceof DenseWeight && w.shape().length == 2) {
                 if (w.shape()[1] % 32 != 0) throw new UnsupportedModelException(model.source() + ": the embedding width " + w.shape()[1] + " is not a whole number of 32-element blocks");
-                lines.put(name, new Line(name, w.describe(), "token_embd.weight " + embeddingType,
+                lines.put(name, new ExportedTensor(name, w.describe(), "token_embd.weight " + embeddingType,
                         "quantized at export from the float embedding (--gguf-embeddings), ggml's reference rounding"));
                 tensors.add(new TensorData("token_embd.weight", embeddingType, w.shape(), () -> {
                     float[] v = WeightDecoders.decodeAsStored(name, w);
@@ -159,10 +158,10 @@ public final class GgufExport {
     }
 
     /** The bytes of one tensor, encoded (and its Q/K rows permuted) only when the writer asks; records its report line. */
-    private static Supplier<byte[]> encoder(String name, String ggufName, EncodedTensor w, int permuteHeads, Map<String, Line> lines) {
+    private static Supplier<byte[]> encoder(String name, String ggufName, EncodedTensor w, int permuteHeads, Map<String, ExportedTensor> lines) {
         return () -> {
             Encoded enc = encode(name, w);
-            if (lines.containsKey(name)) lines.put(name, new Line(name, w.describe(), ggufName + " " + enc.type, enc.note));
+            if (lines.containsKey(name)) lines.put(name, new ExportedTensor(name, w.describe(), ggufName + " " + enc.type, enc.note));
             return permuteHeads > 0 ? permuteRows(enc.bytes, enc.shape, permuteHeads, enc.type) : enc.bytes;
         };
     }
@@ -172,7 +171,7 @@ public final class GgufExport {
      * blocks never span rows, so stacking the encoded bytes is exact — when the parts share a type; parts
      * quantized differently cannot share one ggml tensor and are refused by name.
      */
-    private static TensorData stacked(Model model, String fused, FusedProjections.Parts parts, Map<String, Line> lines, boolean permute,
+    private static TensorData stacked(Model model, String fused, FusedProjections.Parts parts, Map<String, ExportedTensor> lines, boolean permute,
                                       long heads, long kvHeads) {
         GgmlType type = null;
         long rows = 0, cols = 0;

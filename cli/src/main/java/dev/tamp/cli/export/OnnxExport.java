@@ -39,18 +39,15 @@ import java.util.Map;
 public final class OnnxExport {
     public enum Weights { FP32, QDQ, NBITS }
 
-    /** How one weight was written: its encoding in the pack, the ONNX form, and why when it fell back. */
-    public record Entry(String tensor, String encoding, String exportedAs, String note) {}
-
     /** The ONNX-ready model (dense initializers only) and one entry per encoded weight. */
-    public record Result(Model model, List<Entry> entries) {}
+    public record Result(Model model, List<ExportedTensor> entries) {}
 
     private static final String MS_DOMAIN = "com.microsoft";
 
     private OnnxExport() {}
 
     /** Builds and writes (temp file + rename, deterministic bytes). */
-    public static List<Entry> write(Model model, Weights mode, Path out) {
+    public static List<ExportedTensor> write(Model model, Weights mode, Path out) {
         Result r = build(model, mode);
         OnnxWriter.write(r.model(), out);
         return r.entries();
@@ -65,7 +62,7 @@ public final class OnnxExport {
         List<Node> prefix = new ArrayList<>();
         Map<Node, Node> replaced = new java.util.IdentityHashMap<>();
         Map<Node, List<Node>> before = new java.util.IdentityHashMap<>(); // activation chains, placed just ahead of their linear
-        List<Entry> entries = new ArrayList<>();
+        List<ExportedTensor> entries = new ArrayList<>();
         for (Map.Entry<String, EncodedTensor> e : model.weights().entrySet()) {
             String name = e.getKey();
             EncodedTensor w = e.getValue();
@@ -80,7 +77,7 @@ public final class OnnxExport {
                     if (why == null) {
                         Node mm = consumers.get(name).get(0);
                         replaced.put(mm, matMulNBits(name, q, mm, weights));
-                        entries.add(new Entry(name, w.describe(), "MatMulNBits(bits=4, block_size=" + q.groupSize() + ")", null));
+                        entries.add(new ExportedTensor(name, w.describe(), "MatMulNBits(bits=4, block_size=" + q.groupSize() + ")", null));
                         continue;
                     }
                     note = why + "; written as QDQ";
@@ -98,7 +95,7 @@ public final class OnnxExport {
                             in.set(0, x);
                             replaced.put(mm, new Node(mm.name(), mm.opType(), mm.domain(), in, mm.outputs(), mm.attributes()));
                         }
-                        entries.add(new Entry(name, w.describe(), dequantForm(w, b) + activationForm(q), note));
+                        entries.add(new ExportedTensor(name, w.describe(), dequantForm(w, b) + activationForm(q), note));
                         continue;
                     }
                     String reason = why != null ? why : b.obstacle;
@@ -107,7 +104,7 @@ public final class OnnxExport {
                     Blocks b = w instanceof IntGroupedWeight q ? intBlocks(q) : w instanceof MxWeight m ? mxBlocks(name, m) : null;
                     if (b != null && b.obstacle == null) {
                         dequantChain(name, w, b, weights, prefix);
-                        entries.add(new Entry(name, w.describe(), dequantForm(w, b), note != null && w instanceof IntGroupedWeight ? note : null));
+                        entries.add(new ExportedTensor(name, w.describe(), dequantForm(w, b), note != null && w instanceof IntGroupedWeight ? note : null));
                         continue;
                     }
                     String why = b != null ? b.obstacle : "no exact DequantizeLinear form for " + w.describe();
@@ -118,7 +115,7 @@ public final class OnnxExport {
             String act = w instanceof IntGroupedWeight q && (q.activationBits() > 0 || q.activationScale() > 0)
                     ? "activation quantization not exported (weights only)" : null;
             String all = mode == Weights.FP32 ? act : join(note == null ? null : note + "; decoded to float32", act);
-            entries.add(new Entry(name, w.describe(), "float32", all));
+            entries.add(new ExportedTensor(name, w.describe(), "float32", all));
         }
         List<Node> nodes = new ArrayList<>(prefix);
         for (Node n : g.nodes()) {

@@ -2,18 +2,17 @@ package dev.tamp.cli.export;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tamp.cli.commands.ExportCommand.Line;
 import dev.tamp.core.encoding.DenseWeight;
-import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.IntGroupedWeight;
 import dev.tamp.core.encoding.Sparse24Weight;
-import dev.tamp.core.json.Json;
+import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
+import dev.tamp.core.json.Json;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Half;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.AtomicFiles;
+import dev.tamp.formats.io.AtomicFiles;
 import dev.tamp.formats.safetensors.SafetensorsWriter;
 import dev.tamp.runtime.kernels.WeightDecoders;
 import java.nio.ByteBuffer;
@@ -48,16 +47,16 @@ public final class SafetensorsExport {
 
     private SafetensorsExport() {}
 
-    public static List<Line> write(Model model, FloatType ft, Path out) {
+    public static List<ExportedTensor> write(Model model, FloatType ft, Path out) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        List<Line> lines = new ArrayList<>();
+        List<ExportedTensor> lines = new ArrayList<>();
         Map<String, List<String>> groups = new TreeMap<>();
         Map<String, ObjectNode> schemes = new TreeMap<>();
         List<String> sparse = new ArrayList<>();
         boolean metaRope = Boolean.TRUE.equals(model.config().get("rope_interleaved"));
-        dev.tamp.formats.ModelFamily family = dev.tamp.formats.ModelFamily.of(model.architecture());
+        dev.tamp.formats.family.ModelFamily family = dev.tamp.formats.family.ModelFamily.of(model.architecture());
         Map<String, EncodedTensor> weights = family != null && family.offsetNorms()
-                ? dev.tamp.formats.OffsetNorms.toOffsets(model.weights()) : model.weights();   // Gemma checkpoints hold w of (1 + w)
+                ? dev.tamp.formats.family.OffsetNorms.toOffsets(model.weights()) : model.weights();   // Gemma checkpoints hold w of (1 + w)
         for (Map.Entry<String, EncodedTensor> e : weights.entrySet()) {
             String name = e.getKey();
             EncodedTensor w = e.getValue();
@@ -78,7 +77,7 @@ public final class SafetensorsExport {
                 String key = format + "/" + q.bits() + "/" + q.symmetric() + "/" + (q.groupSize() >= k ? "channel" : q.groupSize());
                 groups.computeIfAbsent(key, x -> new ArrayList<>()).add(base);
                 schemes.putIfAbsent(key, scheme(q, format, k));
-                lines.add(new Line(name, w.describe(), format, perm == null ? null : "rows reordered for rotate-half RoPE"));
+                lines.add(new ExportedTensor(name, w.describe(), format, perm == null ? null : "rows reordered for rotate-half RoPE"));
                 continue;
             }
             float[] v = WeightDecoders.decodeAsStored(name, w);
@@ -93,9 +92,9 @@ public final class SafetensorsExport {
                 note = source + " has no compressed-tensors form here; decoded";
             }
             if (perm != null) note = note + "; rows reordered for rotate-half RoPE";
-            lines.add(new Line(name, source, ft == FloatType.F16 ? "float16" : "float32", note));
+            lines.add(new ExportedTensor(name, source, ft == FloatType.F16 ? "float16" : "float32", note));
         }
-        if (dev.tamp.formats.FusedProjections.fused(dev.tamp.formats.ModelFamily.of(model.architecture()))) tensors = stackFused(model, tensors, groups);
+        if (dev.tamp.formats.family.FusedProjections.fused(dev.tamp.formats.family.ModelFamily.of(model.architecture()))) tensors = stackFused(model, tensors, groups);
         Map<String, String> meta = new TreeMap<>();
         meta.put("format", "pt");
         meta.put("producer", "tamp");
@@ -112,7 +111,7 @@ public final class SafetensorsExport {
     private static Map<String, Tensor> stackFused(Model model, Map<String, Tensor> tensors, Map<String, List<String>> groups) {
         for (List<String> bases : groups.values()) {
             for (String base : bases) {
-                if (dev.tamp.formats.FusedProjections.fusedNameOf(base + ".weight") != null) {
+                if (dev.tamp.formats.family.FusedProjections.fusedNameOf(base + ".weight") != null) {
                     throw new UnsupportedModelException(model.source() + ": " + base + " is quantized, but Phi-3 checkpoints hold it inside a fused "
                             + "projection that compressed-tensors cannot express here; export to GGUF instead");
                 }
@@ -120,13 +119,13 @@ public final class SafetensorsExport {
         }
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-            String fused = dev.tamp.formats.FusedProjections.fusedNameOf(e.getKey());
+            String fused = dev.tamp.formats.family.FusedProjections.fusedNameOf(e.getKey());
             if (fused == null) {
                 out.put(e.getKey(), e.getValue());
                 continue;
             }
             if (out.containsKey(fused)) continue;
-            dev.tamp.formats.FusedProjections.Parts parts = dev.tamp.formats.FusedProjections.parts(fused, model.config());
+            dev.tamp.formats.family.FusedProjections.Parts parts = dev.tamp.formats.family.FusedProjections.parts(fused, model.config());
             java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
             long rows = 0;
             Tensor first = tensors.get(parts.names().get(0));
@@ -279,7 +278,7 @@ public final class SafetensorsExport {
         }
         c.put("model_type", model.architecture());
         if (c.has("rope_interleaved")) c.put("rope_interleaved", false);   // Q/K rows were reordered for rotate-half RoPE
-        dev.tamp.formats.ModelFamily family = dev.tamp.formats.ModelFamily.of(model.architecture());
+        dev.tamp.formats.family.ModelFamily family = dev.tamp.formats.family.ModelFamily.of(model.architecture());
         if (family != null && family.llamaGraph) c.putArray("architectures").add(family.hfClass);
         if (groups.isEmpty() && sparse.isEmpty()) return c;
         ObjectNode qc = c.putObject("quantization_config");

@@ -2,12 +2,12 @@ package dev.tamp.cli.recipe;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tamp.cli.Provenance;
+import dev.tamp.cli.support.Provenance;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.StderrProgress;
-import dev.tamp.formats.AtomicFiles;
 import dev.tamp.formats.ModelLoader;
+import dev.tamp.formats.io.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
 package dev.tamp.cli.support;
 
-import dev.tamp.cli.Provenance;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;

@@ -1,6 +1,6 @@
 package dev.tamp.formats.gguf;
 
-import dev.tamp.formats.ModelFamily;
+import dev.tamp.formats.family.ModelFamily;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -51,7 +51,7 @@ public final class GgufNames {
         return toHf(gguf);
     }
 
-    /** The GGUF name of a fused Phi-3 projection ({@link dev.tamp.formats.FusedProjections}). */
+    /** The GGUF name of a fused Phi-3 projection ({@link dev.tamp.formats.family.FusedProjections}). */
     public static String fusedToGguf(String hfFused) {
         Matcher m = Pattern.compile("model\\.layers\\.(\\d+)\\.(self_attn\\.qkv_proj|mlp\\.gate_up_proj)\\.weight").matcher(hfFused);
         if (!m.matches()) throw new IllegalArgumentException(hfFused + " is not a fused projection");

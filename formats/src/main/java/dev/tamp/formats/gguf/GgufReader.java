@@ -9,11 +9,11 @@ import dev.tamp.core.ir.ModelFormat;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.CheckpointReader;
-import dev.tamp.formats.FileRegions;
-import dev.tamp.formats.MessageText;
-import dev.tamp.formats.ModelFamily;
-import dev.tamp.formats.FusedProjections;
+import dev.tamp.formats.family.FusedProjections;
+import dev.tamp.formats.family.ModelFamily;
+import dev.tamp.formats.io.CheckpointReader;
+import dev.tamp.formats.io.FileRegions;
+import dev.tamp.formats.io.MessageText;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -53,7 +53,7 @@ public final class GgufReader implements CheckpointReader {
     public boolean accepts(Path path) {
         if (!Files.isRegularFile(path)) return false;
         if (path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf")) return true;
-        byte[] m = dev.tamp.formats.ModelLoader.magic(path, 4);
+        byte[] m = FileRegions.magic(path, 4);
         return m.length == 4 && m[0] == 'G' && m[1] == 'G' && m[2] == 'U' && m[3] == 'F';
     }
 

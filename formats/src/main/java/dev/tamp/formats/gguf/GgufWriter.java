@@ -1,7 +1,7 @@
 package dev.tamp.formats.gguf;
 
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.AtomicFiles;
+import dev.tamp.formats.io.AtomicFiles;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -9,9 +9,9 @@ import dev.tamp.core.ir.ModelFormat;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.CheckpointReader;
-import dev.tamp.formats.FileRegions;
-import dev.tamp.formats.MessageText;
+import dev.tamp.formats.io.CheckpointReader;
+import dev.tamp.formats.io.FileRegions;
+import dev.tamp.formats.io.MessageText;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -38,7 +38,7 @@ public final class Llama2cReader implements CheckpointReader {
     @Override
     public boolean accepts(Path path) {
         if (!Files.isRegularFile(path) || !path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".bin")) return false;
-        byte[] m = dev.tamp.formats.ModelLoader.magic(path, 4);
+        byte[] m = FileRegions.magic(path, 4);
         return !(m.length >= 2 && m[0] == 'P' && m[1] == 'K'); // zip archives are PyTorch files
     }
 

@@ -6,7 +6,7 @@ import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.io.FileRegions;
 import dev.tamp.formats.onnx.proto.OnnxProto.StringStringEntryProto;
 import dev.tamp.formats.onnx.proto.OnnxProto.TensorProto;
 import java.nio.ByteBuffer;

@@ -7,7 +7,7 @@ import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Graph;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.AtomicFiles;
+import dev.tamp.formats.io.AtomicFiles;
 import dev.tamp.formats.onnx.proto.OnnxProto.ModelProto;
 import dev.tamp.formats.onnx.proto.OnnxProto.OperatorSetIdProto;
 import dev.tamp.formats.onnx.proto.OnnxProto.StringStringEntryProto;

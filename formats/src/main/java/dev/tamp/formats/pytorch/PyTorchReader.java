@@ -11,11 +11,10 @@ import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.CheckpointReader;
-import dev.tamp.formats.FileRegions;
-import dev.tamp.formats.MessageText;
-import dev.tamp.formats.HfConfig;
-import dev.tamp.formats.ModelLoader;
+import dev.tamp.formats.family.HfConfig;
+import dev.tamp.formats.io.CheckpointReader;
+import dev.tamp.formats.io.FileRegions;
+import dev.tamp.formats.io.MessageText;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -60,7 +59,7 @@ public final class PyTorchReader implements CheckpointReader {
         String n = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (n.endsWith(".pt") || n.endsWith(".pth")) return true;
         if (!n.endsWith(".bin")) return false;
-        byte[] m = ModelLoader.magic(path, 262);
+        byte[] m = FileRegions.magic(path, 262);
         return (m.length >= 2 && m[0] == 'P' && m[1] == 'K') || isLegacy(m);
     }
 
@@ -133,7 +132,7 @@ public final class PyTorchReader implements CheckpointReader {
 
     private static Map<String, EncodedTensor> readStateDictChecked(Path file) {
         if (FileRegions.size(file) == 0) throw BadInputException.inFile(file, "empty file");
-        if (isLegacy(ModelLoader.magic(file, 262))) {
+        if (isLegacy(FileRegions.magic(file, 262))) {
             throw new UnsupportedModelException(file + ": legacy (pre-1.6, non-zip) torch.save format; re-save it with "
                     + "torch >= 1.6 (torch.save(torch.load(f), f)) or convert it to safetensors");
         }

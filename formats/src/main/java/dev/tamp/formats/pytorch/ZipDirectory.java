@@ -2,7 +2,7 @@ package dev.tamp.formats.pytorch;
 
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.error.UnsupportedModelException;
-import dev.tamp.formats.FileRegions;
+import dev.tamp.formats.io.FileRegions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -13,12 +13,13 @@ import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.CheckpointReader;
-import dev.tamp.formats.FileRegions;
-import dev.tamp.formats.FusedProjections;
-import dev.tamp.formats.ModelFamily;
-import dev.tamp.formats.MessageText;
-import dev.tamp.formats.HfConfig;
+import dev.tamp.formats.family.FusedProjections;
+import dev.tamp.formats.family.HfConfig;
+import dev.tamp.formats.family.ModelFamily;
+import dev.tamp.formats.io.CheckpointReader;
+import dev.tamp.formats.io.FileRegions;
+import dev.tamp.formats.io.MessageText;
+import dev.tamp.formats.io.TensorRegion;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -88,7 +89,7 @@ public final class SafetensorsReader implements CheckpointReader {
         }
         String arch = HfConfig.architecture(config);
         if (FusedProjections.fused(ModelFamily.of(arch))) weights = FusedProjections.split(path.toString(), weights, config);
-        if (ModelFamily.of(arch) != null && ModelFamily.of(arch).offsetNorms()) weights = dev.tamp.formats.OffsetNorms.toMultipliers(weights);
+        if (ModelFamily.of(arch) != null && ModelFamily.of(arch).offsetNorms()) weights = dev.tamp.formats.family.OffsetNorms.toMultipliers(weights);
         return new Model(ModelFormat.SAFETENSORS, path.toString(), arch, null, weights, config, Map.of(), tokenizer, List.of());
     }
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tamp.core.json.Json;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.AtomicFiles;
+import dev.tamp.formats.io.AtomicFiles;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;

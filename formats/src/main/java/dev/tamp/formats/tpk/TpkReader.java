@@ -1,8 +1,8 @@
 package dev.tamp.formats.tpk;
 
 import dev.tamp.core.error.BadInputException;
-import dev.tamp.formats.FileRegions;
-import dev.tamp.formats.MessageText;
+import dev.tamp.formats.io.FileRegions;
+import dev.tamp.formats.io.MessageText;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

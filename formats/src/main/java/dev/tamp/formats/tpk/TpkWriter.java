@@ -5,7 +5,7 @@ import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.encoding.Layout;
 import dev.tamp.core.json.Json;
 import dev.tamp.core.tensor.DType;
-import dev.tamp.formats.AtomicFiles;
+import dev.tamp.formats.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -3,9 +3,9 @@ package dev.tamp.formats.fuzz;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tamp.formats.CheckpointReader;
 import dev.tamp.formats.TpkModelReader;
 import dev.tamp.formats.gguf.GgufReader;
+import dev.tamp.formats.io.CheckpointReader;
 import dev.tamp.formats.llama2c.Llama2cReader;
 import dev.tamp.formats.onnx.OnnxReader;
 import dev.tamp.formats.pytorch.PyTorchReader;

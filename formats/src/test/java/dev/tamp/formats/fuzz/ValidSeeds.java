@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;
-import dev.tamp.formats.CheckpointReader;
+import dev.tamp.formats.io.CheckpointReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package dev.tamp.runtime.arch;
 
 import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Model;
-import dev.tamp.formats.ModelFamily;
+import dev.tamp.formats.family.ModelFamily;
 import java.util.Locale;
 
 /** Gives a weight-only checkpoint its forward graph, by architecture family. Models with a graph pass through. */

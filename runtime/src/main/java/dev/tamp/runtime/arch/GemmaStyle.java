@@ -1,7 +1,7 @@
 package dev.tamp.runtime.arch;
 
 import dev.tamp.core.ir.Model;
-import dev.tamp.formats.ModelFamily;
+import dev.tamp.formats.family.ModelFamily;
 
 /**
  * What Gemma 2 and Gemma 3 change in the Llama graph: the embedding scaled by √hidden, "sandwich" norms (the

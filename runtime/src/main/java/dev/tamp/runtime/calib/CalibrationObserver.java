@@ -2,8 +2,8 @@ package dev.tamp.runtime.calib;
 
 import dev.tamp.core.ir.Node;
 import dev.tamp.runtime.exec.ExecutionListener;
-import dev.tamp.runtime.exec.Value;
 import dev.tamp.runtime.kernels.Parallel;
+import dev.tamp.runtime.value.Value;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -9,15 +9,15 @@ import dev.tamp.core.json.Json;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
+import dev.tamp.formats.io.AtomicFiles;
 import dev.tamp.formats.safetensors.SafetensorsReader;
 import dev.tamp.formats.safetensors.SafetensorsWriter;
-import dev.tamp.formats.AtomicFiles;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -2,7 +2,7 @@ package dev.tamp.runtime.calib;
 
 import dev.tamp.core.ir.Node;
 import dev.tamp.runtime.exec.ExecutionListener;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

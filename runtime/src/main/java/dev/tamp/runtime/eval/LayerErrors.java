@@ -3,7 +3,7 @@ package dev.tamp.runtime.eval;
 import dev.tamp.core.ir.Model;
 import dev.tamp.runtime.calib.LinearLayers;
 import dev.tamp.runtime.exec.ExecutionListener;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;

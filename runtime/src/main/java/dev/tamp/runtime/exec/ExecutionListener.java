@@ -1,6 +1,7 @@
 package dev.tamp.runtime.exec;
 
 import dev.tamp.core.ir.Node;
+import dev.tamp.runtime.value.Value;
 
 /**
  * Sees every node's inputs and outputs as the graph runs — the seam calibration observers, per-layer error

@@ -16,6 +16,7 @@ import dev.tamp.runtime.kernels.WeightDecoders;
 import dev.tamp.runtime.ops.Op;
 import dev.tamp.runtime.ops.OpContext;
 import dev.tamp.runtime.ops.OpRegistry;
+import dev.tamp.runtime.value.Value;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,5 +1,6 @@
 package dev.tamp.runtime.exec;
 
+import dev.tamp.runtime.value.Value;
 import java.util.Collection;
 import java.util.Map;
 

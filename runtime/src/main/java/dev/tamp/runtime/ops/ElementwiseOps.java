@@ -2,8 +2,8 @@ package dev.tamp.runtime.ops;
 
 import dev.tamp.core.ir.Node;
 import dev.tamp.core.tensor.DType;
-import dev.tamp.runtime.exec.Value;
 import dev.tamp.runtime.kernels.VectorMath;
+import dev.tamp.runtime.value.Value;
 import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 

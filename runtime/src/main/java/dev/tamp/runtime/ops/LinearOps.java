@@ -1,9 +1,9 @@
 package dev.tamp.runtime.ops;
 
 import dev.tamp.core.ir.Node;
-import dev.tamp.runtime.exec.Value;
 import dev.tamp.runtime.kernels.LinearKernel;
 import dev.tamp.runtime.kernels.VectorGemm;
+import dev.tamp.runtime.value.Value;
 import java.util.Arrays;
 import java.util.Map;
 

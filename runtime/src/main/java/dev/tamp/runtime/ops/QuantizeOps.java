@@ -1,7 +1,7 @@
 package dev.tamp.runtime.ops;
 
 import dev.tamp.core.ir.Node;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import java.util.Map;
 
 /**

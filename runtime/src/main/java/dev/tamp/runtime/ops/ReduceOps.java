@@ -1,8 +1,8 @@
 package dev.tamp.runtime.ops;
 
 import dev.tamp.core.ir.Node;
-import dev.tamp.runtime.exec.Value;
 import dev.tamp.runtime.kernels.VectorMath;
+import dev.tamp.runtime.value.Value;
 import java.util.Map;
 
 /** Reductions along axes (accumulated in double), Softmax and LayerNormalization (vectorised rows). */

@@ -3,7 +3,7 @@ package dev.tamp.runtime.ops;
 import dev.tamp.core.ir.Attribute;
 import dev.tamp.core.ir.Node;
 import dev.tamp.core.tensor.DType;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -6,7 +6,7 @@ import dev.tamp.runtime.exec.Backend;
 import dev.tamp.runtime.exec.ExecutionListener;
 import dev.tamp.runtime.exec.JavaBackend;
 import dev.tamp.runtime.exec.Session;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

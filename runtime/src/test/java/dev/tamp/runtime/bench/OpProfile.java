@@ -5,7 +5,7 @@ import dev.tamp.runtime.RuntimeTestModels;
 import dev.tamp.runtime.exec.ExecutionListener;
 import dev.tamp.runtime.exec.JavaBackend;
 import dev.tamp.runtime.exec.Session;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -6,7 +6,7 @@ import dev.tamp.formats.ModelLoader;
 import dev.tamp.runtime.exec.ExecutionListener;
 import dev.tamp.runtime.exec.JavaBackend;
 import dev.tamp.runtime.exec.Session;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;

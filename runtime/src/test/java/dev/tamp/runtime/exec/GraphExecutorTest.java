@@ -15,6 +15,7 @@ import dev.tamp.core.ir.ValueInfo;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
 import dev.tamp.runtime.kernels.Parallel;
+import dev.tamp.runtime.value.Value;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.runtime.RuntimeTestModels;
+import dev.tamp.runtime.value.Value;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;

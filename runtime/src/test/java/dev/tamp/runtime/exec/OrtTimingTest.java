@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import dev.tamp.core.ir.Model;
 import dev.tamp.runtime.RuntimeTestModels;
 import dev.tamp.runtime.kernels.Parallel;
+import dev.tamp.runtime.value.Value;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;

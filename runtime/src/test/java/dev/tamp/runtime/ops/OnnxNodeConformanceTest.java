@@ -12,7 +12,7 @@ import dev.tamp.formats.onnx.proto.OnnxProto;
 import dev.tamp.runtime.exec.ExecutionListener;
 import dev.tamp.runtime.exec.JavaBackend;
 import dev.tamp.runtime.exec.Session;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

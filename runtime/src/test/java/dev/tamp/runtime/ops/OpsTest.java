@@ -8,7 +8,7 @@ import dev.tamp.core.error.UnsupportedModelException;
 import dev.tamp.core.ir.Attribute;
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.runtime.exec.Value;
+import dev.tamp.runtime.value.Value;
 import org.junit.jupiter.api.Test;
 
 /** Each op on small cases computed by hand (numpy broadcasting, opset differences, error messages). */

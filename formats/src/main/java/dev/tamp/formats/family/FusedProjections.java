@@ -1,10 +1,10 @@
-package dev.tamp.formats;
+package dev.tamp.formats.family;
 
 import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;
 import dev.tamp.core.error.BadInputException;
 import dev.tamp.core.tensor.Tensor;
-import dev.tamp.formats.safetensors.TensorRegion;
+import dev.tamp.formats.io.TensorRegion;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.LinkedHashMap;

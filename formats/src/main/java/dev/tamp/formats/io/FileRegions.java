@@ -1,7 +1,8 @@
-package dev.tamp.formats;
+package dev.tamp.formats.io;
 
 import dev.tamp.core.error.BadInputException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -9,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-/** Bounds-checked, memory-mapped access to regions of checkpoint files. */
+/** Bounds-checked, memory-mapped access to regions of checkpoint files, and their first bytes for telling formats apart. */
 public final class FileRegions {
     private FileRegions() {}
 
@@ -53,6 +54,16 @@ public final class FileRegions {
             return Files.size(file);
         } catch (IOException e) {
             throw BadInputException.inFile(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** The first bytes of a file (fewer when it is shorter); empty for directories or unreadable files. */
+    public static byte[] magic(Path path, int n) {
+        if (!Files.isRegularFile(path)) return new byte[0];
+        try (InputStream in = Files.newInputStream(path)) {
+            return in.readNBytes(n);
+        } catch (IOException e) {
+            return new byte[0];
         }
     }
 }

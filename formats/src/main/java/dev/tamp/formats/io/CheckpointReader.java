@@ -1,4 +1,4 @@
-package dev.tamp.formats;
+package dev.tamp.formats.io;
 
 import dev.tamp.core.ir.Model;
 import dev.tamp.core.progress.Progress;

@@ -1,4 +1,4 @@
-package dev.tamp.formats;
+package dev.tamp.formats.family;
 
 import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.encoding.EncodedTensor;

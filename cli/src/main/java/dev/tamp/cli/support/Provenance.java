@@ -1,4 +1,4 @@
-package dev.tamp.cli;
+package dev.tamp.cli.support;
 
 import dev.tamp.core.Version;
 import dev.tamp.core.error.BadInputException;

@@ -1,4 +1,4 @@
-package dev.tamp.formats.safetensors;
+package dev.tamp.formats.io;
 
 import dev.tamp.core.encoding.DenseWeight;
 import dev.tamp.core.error.BadInputException;

@@ -1,4 +1,4 @@
-package dev.tamp.formats;
+package dev.tamp.formats.family;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tamp.core.error.BadInputException;

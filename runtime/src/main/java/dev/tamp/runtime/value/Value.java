@@ -1,4 +1,4 @@
-package dev.tamp.runtime.exec;
+package dev.tamp.runtime.value;
 
 import dev.tamp.core.tensor.DType;
 import dev.tamp.core.tensor.Tensor;
