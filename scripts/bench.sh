@@ -13,6 +13,9 @@
 #                                 decoder vs the graph re-run per token, on stories260K and a generated W4 g128 Llama (not in "all")
 #   scripts/bench.sh op-profile [batch] [seq] [weights]   time per op type on MiniLM (weights: fp32, w8a8, w4-g128,
 #                                 mxfp4, 2:4-int8, packed for this host); text, for finding hot spots (not in "all")
+#   scripts/bench.sh cold-profile  MiniLM's first four runs in a fresh process, time per op type (JIT warm-up; not in "all")
+#   scripts/bench.sh embed-process [file] [reps]   whole-process `tamp run minilm --input FILE` vs langchain4j's MiniLM on
+#                                 ONNX Runtime over the same lines (default: 512 KJV verses), wall s each, alternating
 #   scripts/bench.sh mx           MX conversion and Slice-and-Scale throughput (MB/s of FP32 input)
 #   scripts/bench.sh mx-table [pairs] [sentences]   MX accuracy table on MiniLM and BGE (minutes; not in "all")
 #   scripts/bench.sh sparse       2:4 kernel vs dense FP32 kernels on MiniLM's linear shapes, 1 and 32x128 rows
@@ -58,6 +61,29 @@ if [ "$what" = all ] || [ "$what" = pack-latency ]; then
 fi
 if [ "$what" = pack-gemv ]; then
   run dev.tamp.runtime.bench.PackLatencyTable gemv
+fi
+if [ "$what" = cold-profile ]; then
+  run dev.tamp.runtime.bench.ColdProfile
+fi
+if [ "$what" = all ] || [ "$what" = embed-process ]; then
+  mvn -B -q -pl cli package -DskipTests >&2
+  file="${2:-}"
+  if [ -z "$file" ]; then
+    file="$root/target/embed-process-512.txt"
+    python3 -c "
+import json, sys
+lines = [json.loads(l)['kjv'] for l in open(sys.argv[1])]
+step = len(lines) // 512
+open(sys.argv[2], 'w').write('\\n'.join(lines[i * step] for i in range(512)) + '\\n')" "$root/calibration-data/src/main/resources/dev/tamp/data/eval/kjv-web-ot.jsonl" "$file" 2>/dev/null \
+      || { echo '{"bench":"embed-process","skipped":"no bundled KJV pairs; pass a file"}'; file=""; }
+  fi
+  if [ -n "$file" ]; then
+    for rep in $(seq "${3:-3}"); do
+      t0=$(date +%s.%N); ./tamp run minilm --input "$file" --json > /dev/null 2>&1; t1=$(date +%s.%N)
+      run dev.tamp.runtime.bench.LangchainEmbedProcess "$file" > /dev/null 2>&1; t2=$(date +%s.%N)
+      python3 -c "import json,sys; a,b,c=map(float,sys.argv[1:4]); print(json.dumps({'bench':'embed-process','lines':int(sys.argv[4]),'tamp_s':round(b-a,2),'langchain4j_ort_s':round(c-b,2),'ratio':round((b-a)/(c-b),2)}))" "$t0" "$t1" "$t2" "$(wc -l < "$file")"
+    done
+  fi
 fi
 if [ "$what" = generate ]; then
   run dev.tamp.runtime.bench.GenerationBench "${2:-both}" "${3:-64}" "${4:-16}" "${5:-8}" "${6:-host}"

@@ -2,7 +2,12 @@ package dev.tamp.runtime.bench;
 import dev.tamp.core.ir.Model;
 import dev.tamp.runtime.RuntimeTestModels;
 import dev.tamp.runtime.exec.*;
+import dev.tamp.runtime.value.Value;
 import java.util.*;
+/**
+ * scripts/bench.sh cold-profile: MiniLM FP32 at batch 32 × 40 tokens, the first four runs of a fresh process with the time
+ * per op type (top 8) of each: what a short-lived process pays before the JIT has compiled the Java kernels.
+ */
 public final class ColdProfile {
     public static void main(String[] args) {
         int batch = 32, seq = 40;
