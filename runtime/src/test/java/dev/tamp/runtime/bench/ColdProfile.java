@@ -12,19 +12,10 @@ public final class ColdProfile {
     public static void main(String[] args) {
         int batch = 32, seq = 40;
         Model m = RuntimeTestModels.miniLm();
-        long[] ids = new long[batch * seq], mask = new long[batch * seq];
-        for (int i = 0; i < ids.length; i++) { ids[i] = 1000 + i % 20000; mask[i] = 1; }
-        Map<String, Value> in = new HashMap<>();
-        in.put("input_ids", Value.longs(ids, batch, seq));
-        in.put("attention_mask", Value.longs(mask, batch, seq));
-        in.put("token_type_ids", Value.longs(new long[batch * seq], batch, seq));
+        Map<String, Value> in = OpProfile.inputs(batch, seq);
         Map<String, Double> t = new TreeMap<>();
         long[] last = {0};
-        ExecutionListener l = (n, i, o) -> {
-            long now = System.nanoTime();
-            t.merge(n.opType(), (now - last[0]) / 1e6, Double::sum);
-            last[0] = now;
-        };
+        ExecutionListener l = OpProfile.timer(t, last, false);
         try (Session s = new JavaBackend().open(m)) {
             for (int rep = 0; rep < 4; rep++) {
                 t.clear();

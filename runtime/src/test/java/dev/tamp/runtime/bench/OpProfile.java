@@ -20,20 +20,10 @@ public final class OpProfile {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 32, seq = args.length > 1 ? Integer.parseInt(args[1]) : 128;
         String weights = args.length > 2 ? args[2] : "fp32";
         Model m = PackLatencyTable.withWeights(RuntimeTestModels.miniLm(), weights);
-        long[] ids = new long[batch * seq], mask = new long[batch * seq];
-        for (int i = 0; i < ids.length; i++) { ids[i] = 1000 + i % 20000; mask[i] = 1; }
-        Map<String, Value> in = new HashMap<>();
-        in.put("input_ids", Value.longs(ids, batch, seq));
-        in.put("attention_mask", Value.longs(mask, batch, seq));
-        in.put("token_type_ids", Value.longs(new long[batch * seq], batch, seq));
+        Map<String, Value> in = inputs(batch, seq);
         Map<String, Double> t = new TreeMap<>();
         long[] last = {0};
-        ExecutionListener l = (n, i, o) -> {
-            long now = System.nanoTime();
-            String key = n.opType() + (n.opType().equals("MatMul") && n.inputs().get(1).startsWith("onnx::") ? "(weight)" : "");
-            t.merge(key, (now - last[0]) / 1e6, Double::sum);
-            last[0] = now;
-        };
+        ExecutionListener l = timer(t, last, true);
         try (Session s = new JavaBackend().open(m)) {
             for (int rep = 0; rep < 20; rep++) {
                 t.clear();
@@ -45,5 +35,26 @@ public final class OpProfile {
         }
         t.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .forEach(e -> System.out.printf("  %-20s %8.1f ms%n", e.getKey(), e.getValue()));
+    }
+
+    /** MiniLM inputs of batch × seq tokens, every position attended. */
+    static Map<String, Value> inputs(int batch, int seq) {
+        long[] ids = new long[batch * seq], mask = new long[batch * seq];
+        for (int i = 0; i < ids.length; i++) { ids[i] = 1000 + i % 20000; mask[i] = 1; }
+        Map<String, Value> in = new HashMap<>();
+        in.put("input_ids", Value.longs(ids, batch, seq));
+        in.put("attention_mask", Value.longs(mask, batch, seq));
+        in.put("token_type_ids", Value.longs(new long[batch * seq], batch, seq));
+        return in;
+    }
+
+    /** Adds each node's wall time since the previous one (last[0]) to t by op type; weight MatMuls apart when asked. */
+    static ExecutionListener timer(Map<String, Double> t, long[] last, boolean weightsApart) {
+        return (n, i, o) -> {
+            long now = System.nanoTime();
+            String key = n.opType() + (weightsApart && n.opType().equals("MatMul") && n.inputs().get(1).startsWith("onnx::") ? "(weight)" : "");
+            t.merge(key, (now - last[0]) / 1e6, Double::sum);
+            last[0] = now;
+        };
     }
 }
