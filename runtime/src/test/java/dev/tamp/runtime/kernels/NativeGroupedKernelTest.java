@@ -173,7 +173,8 @@ class NativeGroupedKernelTest {
         requireNative();
         assumeTrue(NativeKernels.cpuIsa() == NativeKernels.Isa.AVX512, "blocked kernels are AVX-512's");
         NativeKernels.Isa isa = NativeKernels.Isa.AVX512;
-        int n = 72, k = 384, rows = 45;
+      for (int[] nk : new int[][] {{72, 384}, {101, 64}, {64, 96}}) {
+        int n = nk[0], k = nk[1], rows = 45;
         Tensor t = weights(n, k, 17);
         List<Object[]> cases = new ArrayList<>();
         IntGroupedWeight w8 = IntGroupCodec.quantize(t, 1, 8, true, 0);
@@ -197,9 +198,10 @@ class NativeGroupedKernelTest {
             for (int m = 0; m < rows; m++) {
                 float[] one = new float[n];
                 nat.forward(java.util.Arrays.copyOfRange(x, m * k, (m + 1) * k), 1, one, PAR);
-                assertArrayEquals(one, java.util.Arrays.copyOfRange(all, m * n, (m + 1) * n), c[0] + " row " + m);
+                assertArrayEquals(one, java.util.Arrays.copyOfRange(all, m * n, (m + 1) * n), c[0] + " K=" + k + " row " + m);
             }
         }
+      }
     }
 
     @Test
