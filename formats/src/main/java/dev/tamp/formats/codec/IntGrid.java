@@ -21,6 +21,12 @@ public final class IntGrid {
         this.lowest = symmetric ? -qmax : 0;
     }
 
+    /** The lowest code: −(2^(b−1)−1) symmetric, 0 asymmetric. */
+    public int lowest() { return lowest; }
+
+    /** The highest code: 2^(b−1)−1 symmetric, 2^b−1 asymmetric. */
+    public int highest() { return qmax; }
+
     /** Δ of a group whose values span [lo, hi]: absmax over 2^(b−1)−1, or the range widened to 0 over 2^b−1. */
     public float scale(double lo, double hi) {
         float l = (float) lo, h = (float) hi;

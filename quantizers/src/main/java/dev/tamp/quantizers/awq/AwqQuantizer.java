@@ -8,7 +8,6 @@ import dev.tamp.core.ir.Model;
 import dev.tamp.core.ir.Node;
 import dev.tamp.core.progress.Progress;
 import dev.tamp.formats.codec.IntGroupCodec;
-import dev.tamp.quantizers.FakeQuant;
 import dev.tamp.quantizers.InputScaling;
 import dev.tamp.quantizers.LinearWeightRewriter;
 import dev.tamp.quantizers.LinearWeights;
@@ -20,6 +19,7 @@ import dev.tamp.runtime.calib.BlockwiseCalibration;
 import dev.tamp.runtime.calib.ChannelStats;
 import dev.tamp.runtime.calib.LinearLayers;
 import dev.tamp.runtime.calib.TransformerBlocks;
+import dev.tamp.runtime.linalg.QuadraticForm;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -113,61 +113,64 @@ public final class AwqQuantizer {
                                          Map<String, EncodedTensor> working, Map<String, EncodedTensor> encoded,
                                          Map<String, QuantReport.Row> rows, List<InputScaling.Group> scalings) {
         int k = cs.k;
-        float[] gram = OutputError.gram(cs.gram, k, null);
         List<ScaleSearch.Member> members = new ArrayList<>();
         for (LinearLayers.Linear l : layers) {
             members.add(new ScaleSearch.Member(LinearWeightRewriter.rowsOf((DenseWeight) m.weights().get(l.weight()), l.kAxis()), l.outFeatures()));
         }
-        ScaleSearch.Result sr = ScaleSearch.search(members, k, cs.meanAbs(), gram, cs.rows, o.bits(), o.symmetric(), o.groupSize(), o.grid());
-        float[] s = sr.scales();
-        boolean identity = sr.ratio() == 0;
-        float[] scaledGram = identity ? gram : OutputError.gram(cs.gram, k, s);
-        float lo = Float.MAX_VALUE, hi = 0;
-        for (float v : s) {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
-        }
         List<String> names = new ArrayList<>();
         List<Node> nodes = new ArrayList<>();
-        for (int i = 0; i < layers.size(); i++) {
-            LinearLayers.Linear l = layers.get(i);
-            ScaleSearch.Member mem = members.get(i);
-            int n = mem.n();
-            float[] ws = ScaleSearch.scaleColumns(mem.rows(), n, k, s);
-            double shrink = 0;
-            if (o.clip() && !QUERY_OR_KEY.matcher(l.name()).find()) {
-                ClipSearch.Result cr = ClipSearch.search(ws, n, k, scaledGram, o.bits(), o.symmetric(), o.groupSize(), o.grid());
-                ws = cr.clipped();
-                shrink = cr.meanShrink();
+        try (QuadraticForm gram = QuadraticForm.of(cs.gram, k, null)) {
+            ScaleSearch.Result sr = ScaleSearch.search(members, k, cs.meanAbs(), gram, cs.rows, o.bits(), o.symmetric(), o.groupSize(), o.grid());
+            float[] s = sr.scales();
+            boolean identity = sr.ratio() == 0;
+            float lo = Float.MAX_VALUE, hi = 0;
+            for (float v : s) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
             }
-            IntGroupedWeight q;
-            try {
-                q = IntGroupCodec.quantize(LinearWeightRewriter.fromRows(ws, n, k, l.kAxis()), l.kAxis(), o.bits(), o.symmetric(), o.groupSize());
-            } catch (BadInputException | IllegalArgumentException e) {
-                throw new BadInputException(m.source() + ": weight " + l.weight() + ": " + e.getMessage(), e);
+            for (int i = 0; i < layers.size(); i++) {
+                LinearLayers.Linear l = layers.get(i);
+                ScaleSearch.Member mem = members.get(i);
+                int n = mem.n();
+                float[] ws = ScaleSearch.scaleColumns(mem.rows(), n, k, s);
+                double shrink = 0;
+                if (o.clip() && !QUERY_OR_KEY.matcher(l.name()).find()) {
+                    ClipSearch.Result cr = ClipSearch.search(ws, n, k, cs.gram, identity ? null : s, o.bits(), o.symmetric(), o.groupSize(), o.grid());
+                    ws = cr.clipped();
+                    shrink = cr.meanShrink();
+                }
+                IntGroupedWeight q;
+                try {
+                    q = IntGroupCodec.quantize(LinearWeightRewriter.fromRows(ws, n, k, l.kAxis()), l.kAxis(), o.bits(), o.symmetric(), o.groupSize());
+                } catch (BadInputException | IllegalArgumentException e) {
+                    throw new BadInputException(m.source() + ": weight " + l.weight() + ": " + e.getMessage(), e);
+                }
+                float[] eff = IntGroupCodec.dequantize(q);
+                for (int r = 0; r < n; r++) for (int j = 0; j < k; j++) eff[r * k + j] /= s[j];
+                float[] w = mem.rows();
+                double signal = gram.sum(w, n);
+                double outErr = Math.sqrt(gram.sum((from, to, out) -> {
+                    for (int x = from * k, e = to * k; x < e; x++) out[x - from * k] = eff[x] - w[x];
+                }, n) / signal);
+                // the search's r = 0 point is plain RTN: the same weight error, already measured
+                double rtnErr = Math.sqrt(sr.rtn()[i] / signal);
+                working.put(l.weight(), new DenseWeight(LinearWeightRewriter.fromRows(eff, n, k, l.kAxis())));
+                encoded.put(l.weight(), q);
+                DenseWeight orig = (DenseWeight) m.weights().get(l.weight());
+                String detail = String.format(Locale.ROOT, "r=%.2f s∈[%.3g, %.3g] clip %.1f%% out err %.4f (rtn %.4f)",
+                        sr.ratio(), lo, hi, 100 * shrink, outErr, rtnErr);
+                rows.put(l.weight(), new QuantReport.Row(l.weight(), l.name(), q.describe(), WeightError.relative(w, eff), q.numel(),
+                        orig.storageBytes(), q.storageBytes(), detail));
+                names.add(l.weight());
+                nodes.add(l.node());
             }
-            float[] eff = IntGroupCodec.dequantize(q);
-            for (int r = 0; r < n; r++) for (int j = 0; j < k; j++) eff[r * k + j] /= s[j];
-            float[] rtn = FakeQuant.apply(mem.rows(), n, k, o.bits(), o.symmetric(), o.groupSize());
-            double signal = OutputError.of(mem.rows(), n, k, gram);
-            double outErr = Math.sqrt(OutputError.of(OutputError.difference(eff, mem.rows()), n, k, gram) / signal);
-            double rtnErr = Math.sqrt(OutputError.of(OutputError.difference(rtn, mem.rows()), n, k, gram) / signal);
-            working.put(l.weight(), new DenseWeight(LinearWeightRewriter.fromRows(eff, n, k, l.kAxis())));
-            encoded.put(l.weight(), q);
-            DenseWeight orig = (DenseWeight) m.weights().get(l.weight());
-            String detail = String.format(Locale.ROOT, "r=%.2f s∈[%.3g, %.3g] clip %.1f%% out err %.4f (rtn %.4f)",
-                    sr.ratio(), lo, hi, 100 * shrink, outErr, rtnErr);
-            rows.put(l.weight(), new QuantReport.Row(l.weight(), l.name(), q.describe(), WeightError.relative(mem.rows(), eff), q.numel(),
-                    orig.storageBytes(), q.storageBytes(), detail));
-            names.add(l.weight());
-            nodes.add(l.node());
+            if (!identity) {
+                float[] inv = new float[k];
+                for (int j = 0; j < k; j++) inv[j] = 1f / s[j];
+                scalings.add(new InputScaling.Group(input, inv, nodes));
+            }
+            return new Mapping(input, names, block, sr.ratio(), lo, hi, sr.losses()[0], sr.best(), null);
         }
-        if (!identity) {
-            float[] inv = new float[k];
-            for (int j = 0; j < k; j++) inv[j] = 1f / s[j];
-            scalings.add(new InputScaling.Group(input, inv, nodes));
-        }
-        return new Mapping(input, names, block, sr.ratio(), lo, hi, sr.losses()[0], sr.best(), null);
     }
 
     private static String label(int block) {

@@ -23,6 +23,7 @@ import dev.tamp.runtime.eval.EmbeddingMetrics;
 import dev.tamp.runtime.exec.ExecutionListener;
 import dev.tamp.runtime.exec.JavaBackend;
 import dev.tamp.runtime.exec.Session;
+import dev.tamp.runtime.linalg.QuadraticForm;
 import dev.tamp.runtime.pipeline.Embedder;
 import dev.tamp.runtime.pipeline.Pooling;
 import dev.tamp.runtime.tokenizer.Encoding;
@@ -70,7 +71,10 @@ class AwqTest {
         float[] w = LinearWeightRewriter.rowsOf((DenseWeight) fp32.weights().get(l.weight()), l.kAxis());
         float[] s = ScaleSearch.scales(cs.meanAbs(), 0.5);
         float[] delta = ScaleSearch.error(new ScaleSearch.Member(w, n), k, s, 4, false, 128);
-        double viaGram = OutputError.of(delta, n, k, OutputError.gram(cs.gram, k, null));
+        double viaGram;
+        try (QuadraticForm f = QuadraticForm.of(cs.gram, k, null)) {
+            viaGram = f.sum(delta, n);
+        }
         double direct = 0;
         long tokens = 0;
         try (Session session = new JavaBackend().open(fp32)) {
@@ -120,7 +124,7 @@ class AwqTest {
         CalibrationStats st = source.collect(fp32, x -> x.input().equals(l.input()), true, 0, Progress.NONE);
         ChannelStats cs = st.byInput().get(l.input());
         float[] w = LinearWeightRewriter.rowsOf((DenseWeight) fp32.weights().get(l.weight()), l.kAxis());
-        ClipSearch.Result r = ClipSearch.search(w, l.outFeatures(), cs.k, OutputError.gram(cs.gram, cs.k, null), 4, false, 128, 20);
+        ClipSearch.Result r = ClipSearch.search(w, l.outFeatures(), cs.k, cs.gram, null, 4, false, 128, 20);
         System.err.printf("AWQ clip on %s: group error %.4e → %.4e, mean shrink %.3f%n", l.name(), r.errorBefore(), r.errorAfter(), r.meanShrink());
         assertTrue(r.errorAfter() <= r.errorBefore());
         assertTrue(r.errorAfter() < 0.99 * r.errorBefore(), "clipping should pay off on a real layer");

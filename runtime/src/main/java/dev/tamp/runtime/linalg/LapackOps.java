@@ -1,11 +1,15 @@
 package dev.tamp.runtime.linalg;
 
+import static org.bytedeco.openblas.global.openblas.CblasLower;
 import static org.bytedeco.openblas.global.openblas.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas.CblasNonUnit;
+import static org.bytedeco.openblas.global.openblas.CblasRight;
 import static org.bytedeco.openblas.global.openblas.CblasRowMajor;
 import static org.bytedeco.openblas.global.openblas.CblasTrans;
 import static org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR;
 
 import java.util.Optional;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 
 /** The OpenBLAS/LAPACKE path. All calls use row-major storage, so our arrays go in as they are. */
@@ -75,6 +79,16 @@ final class LapackOps {
                       float[] b, int ldb, float beta, float[] c, int ldc) {
         openblas.cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** B := B·L in place, B [m][n] and L [n][n] lower-triangular, float, off-heap (no array is copied across JNI). */
+    static void strmmRightLower(int m, int n, FloatPointer l, FloatPointer b) {
+        openblas.cblas_strmm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, m, n, 1f, l, n, b, n);
+    }
+
+    /** C := A·B, A [m][k], B [k][n], float, off-heap. */
+    static void sgemm(int m, int n, int k, FloatPointer a, FloatPointer b, FloatPointer c) {
+        openblas.cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1f, a, k, b, n, 0f, c, n);
     }
 
     static void zeroStrictUpper(double[] a, int n) {
