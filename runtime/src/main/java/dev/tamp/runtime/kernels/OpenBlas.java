@@ -35,11 +35,16 @@ public final class OpenBlas {
         return AVAILABLE;
     }
 
+    /** out[m][n] = x[m][k] · w[n][k]ᵀ (row-major) on the calling thread. */
+    public static void sgemm(float[] x, float[] w, float[] out, int m, int n, int k) {
+        org.bytedeco.openblas.global.openblas.cblas_sgemm(101 /* RowMajor */, 111 /* NoTrans */, 112 /* Trans */,
+                m, n, k, 1f, x, k, w, k, 0f, out, n);
+    }
+
     /** out[m][n] = x[m][k] · w[n][k]ᵀ (row-major), rows split across the pool. */
     public static void gemm(float[] x, float[] w, float[] out, int m, int n, int k, Parallel par) {
         if (par.threads() == 1 || m < 32) {
-            org.bytedeco.openblas.global.openblas.cblas_sgemm(101 /* RowMajor */, 111 /* NoTrans */, 112 /* Trans */,
-                    m, n, k, 1f, x, k, w, k, 0f, out, n);
+            sgemm(x, w, out, m, n, k);
             return;
         }
         // float[] arguments only (JavaCPP pins whole arrays): each thread copies its rows in and its results out.
@@ -47,7 +52,7 @@ public final class OpenBlas {
             int rows = to - from;
             float[] a = java.util.Arrays.copyOfRange(x, from * k, to * k);
             float[] c = new float[rows * n];
-            org.bytedeco.openblas.global.openblas.cblas_sgemm(101, 111, 112, rows, n, k, 1f, a, k, w, k, 0f, c, n);
+            sgemm(a, w, c, rows, n, k);
             System.arraycopy(c, 0, out, from * n, rows * n);
         });
     }
