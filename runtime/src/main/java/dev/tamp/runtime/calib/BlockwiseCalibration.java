@@ -169,18 +169,24 @@ public final class BlockwiseCalibration {
             if (ls == null) {
                 pass(seg.model(), seg, batches, states, null, Outputs.INTO_STATES, source);
             } else {
+                long t0 = System.nanoTime();
                 CalibrationObserver obs = new CalibrationObserver(ls, withGram, sampleRows, Parallel.shared());
                 List<Map<String, Value>> outputs = pass(seg.model(), seg, batches, states, obs, keepOutputs ? Outputs.RETURN : Outputs.DISCARD, source);
                 CalibrationStats stats = new CalibrationStats(obs.stats(), CalibrationSource.inputOfWeight(ls), source.info());
+                long t1 = System.nanoTime();
                 Map<String, EncodedTensor> replaced = step.apply(seg.block(), stats);
+                long t2 = System.nanoTime(), t3 = t2;
                 if (keepOutputs) {
                     if (propagateCompressed && !replaced.isEmpty()) {
                         Map<String, EncodedTensor> w = new LinkedHashMap<>(seg.model().weights());
                         for (Map.Entry<String, EncodedTensor> e : replaced.entrySet()) if (w.containsKey(e.getKey())) w.put(e.getKey(), e.getValue());
                         outputs = pass(seg.model().withWeights(w), seg, batches, states, null, Outputs.RETURN, source);
+                        t3 = System.nanoTime();
                     }
                     for (int i = 0; i < states.size(); i++) states.get(i).putAll(outputs.get(i));
                 }
+                progress.info(String.format(java.util.Locale.ROOT, "%s in %.1f s: statistics pass %.1f s, method %.1f s%s", BlockGraph.label(seg.block()),
+                        (t3 - t0) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, t3 > t2 ? String.format(java.util.Locale.ROOT, ", compressed re-run %.1f s", (t3 - t2) / 1e9) : ""));
             }
             for (Map<String, Value> s : states) s.keySet().removeAll(seg.dropAfter());
         }
