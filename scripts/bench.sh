@@ -206,7 +206,7 @@ if [ "$what" = llm-scale ]; then
       calibrate) cmd=(./tamp calibrate "$ckpt" "${calib[@]}" -o "$out/$shape.stats") ;;
       gptq|awq|smoothquant) cmd=(./tamp quantize "$ckpt" --method "$m" "${calib[@]}" -o "$out/$shape-$m.tpk") ;;
       sparsegpt|wanda) cmd=(./tamp prune "$ckpt" --method "$m" "${calib[@]}" -o "$out/$shape-$m.tpk") ;;
-      compot) cmd=(./tamp compot "$ckpt" "${calib[@]}" -o "$out/$shape-$m.tpk") ;;
+      compot) cmd=(./tamp compot "$ckpt" --ratio 0.5 "${calib[@]}" -o "$out/$shape-$m.tpk") ;;
       rtn4) cmd=(./tamp quantize "$ckpt" --method rtn --bits 4 -o "$out/$shape-$m.tpk") ;;
       mxfp4) cmd=(./tamp mx "$ckpt" --format mxfp4 -o "$out/$shape-$m.tpk") ;;
       *) echo "llm-scale: unknown method $m" >&2; exit 2 ;;
